@@ -1,0 +1,1 @@
+"""Local chain lifecycle (anvil), the demo world and the `essl` command line."""

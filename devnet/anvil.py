@@ -1,0 +1,233 @@
+"""Run anvil (from node_modules) as a local devnet: start, wait until it answers, record its
+pid and port, stop it, and report a taken port or a dead process clearly."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import requests
+
+from ledger.errors import LedgerError
+from ledger.paths import anvil_binary
+
+DEFAULT_PORT = 8545
+DEVNET_CHAIN_ID = 31337
+
+
+class DevnetError(LedgerError):
+    """The devnet could not be started, found or stopped."""
+
+
+class PortTaken(DevnetError):
+    def __init__(self, port: int) -> None:
+        self.port = port
+        super().__init__(
+            f"port {port} is already taken by another process: pass --port N, "
+            "or stop what listens there (`essl devnet down` if it is ours)"
+        )
+
+
+class NodeDied(DevnetError):
+    def __init__(self, code: int | None, log_tail: str) -> None:
+        super().__init__(f"anvil exited (code {code}) before it answered:\n{log_tail}")
+
+
+@dataclass
+class DevnetRecord:
+    pid: int
+    port: int
+    hardfork: str
+    state: str | None
+    log: str
+    block_time: float | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def port_taken(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def answers(url: str, timeout: float = 1.0) -> bool:
+    try:
+        reply = requests.post(
+            url,
+            json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+            timeout=timeout,
+        )
+        return reply.ok and "result" in reply.json()
+    except (requests.RequestException, ValueError):
+        return False
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child still "exists": check /proc where we can.
+    stat = Path(f"/proc/{pid}/stat")
+    if stat.exists():
+        with contextlib.suppress(OSError, IndexError):
+            return stat.read_text().split(")")[-1].split()[0] != "Z"
+    return True
+
+
+def start_anvil(
+    port: int,
+    *,
+    hardfork: str = "london",
+    block_time: float | None = None,
+    state: Path | None = None,
+    log: Path,
+    detach: bool = False,
+    wait_s: float = 20.0,
+) -> subprocess.Popen[bytes]:
+    """Start anvil and return once it answers JSON-RPC on `port`."""
+    if port_taken(port):
+        raise PortTaken(port)
+    cmd = [
+        str(anvil_binary()),
+        "--port",
+        str(port),
+        "--host",
+        "127.0.0.1",
+        "--hardfork",
+        hardfork,
+        "--chain-id",
+        str(DEVNET_CHAIN_ID),
+        "--silent",
+    ]
+    if block_time:
+        cmd += ["--block-time", str(block_time)]
+    if state is not None:
+        cmd += ["--state", str(state)]
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=detach,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise NodeDied(proc.returncode, _tail(log))
+        if answers(url, timeout=0.5):
+            return proc
+        time.sleep(0.05)
+    proc.kill()
+    raise DevnetError(f"anvil did not answer on port {port} within {wait_s:.0f} s:\n{_tail(log)}")
+
+
+def stop_process(pid: int, timeout: float = 10.0) -> None:
+    """Ask anvil to exit (SIGINT lets it dump --state), then insist."""
+    for sig, wait in ((signal.SIGINT, timeout), (signal.SIGKILL, 2.0)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+            if not pid_alive(pid):
+                return
+            time.sleep(0.05)
+
+
+def _tail(log: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+class Devnet:
+    """The background devnet recorded in `<state_dir>/devnet.json`."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.record_path = state_dir / "devnet.json"
+
+    def record(self) -> DevnetRecord | None:
+        try:
+            return DevnetRecord(**json.loads(self.record_path.read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def status(self) -> tuple[str, DevnetRecord | None]:
+        """("running" | "dead" | "stopped", record)."""
+        rec = self.record()
+        if rec is None:
+            return "stopped", None
+        if pid_alive(rec.pid) and answers(rec.url):
+            return "running", rec
+        return "dead", rec
+
+    def up(
+        self,
+        *,
+        port: int = DEFAULT_PORT,
+        hardfork: str = "london",
+        block_time: float | None = None,
+        state: Path | None = None,
+    ) -> DevnetRecord:
+        status, rec = self.status()
+        if status == "running" and rec is not None:
+            if rec.port != port:
+                raise DevnetError(
+                    f"a devnet already runs on port {rec.port} (pid {rec.pid}): "
+                    "`essl devnet down` first to move it"
+                )
+            return rec
+        log = self.state_dir / "anvil.log"
+        proc = start_anvil(
+            port, hardfork=hardfork, block_time=block_time, state=state, log=log, detach=True
+        )
+        rec = DevnetRecord(
+            pid=proc.pid,
+            port=port,
+            hardfork=hardfork,
+            state=str(state) if state else None,
+            log=str(log),
+            block_time=block_time,
+        )
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.record_path.write_text(json.dumps(asdict(rec)))
+        return rec
+
+    def down(self) -> DevnetRecord | None:
+        rec = self.record()
+        if rec is None:
+            return None
+        stop_process(rec.pid)
+        self.record_path.unlink(missing_ok=True)
+        return rec

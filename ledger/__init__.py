@@ -1,0 +1,1 @@
+"""ESS Ledger core: compile, deploy, contract clients, transactions, indexing and the rules."""

@@ -1,0 +1,131 @@
+"""Deploy the contract suite and record it in deployments/<chainId>.json. Re-running against
+the same chain with unchanged sources reuses the recorded deployment."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from web3 import Web3
+
+from ledger.compile import Build
+from ledger.errors import DeploymentMissing
+from ledger.tx import TxManager
+
+
+@dataclass
+class DeployedContract:
+    address: str
+    tx_hash: str
+    block: int
+
+
+@dataclass
+class Deployment:
+    chain_id: int
+    compiler: str
+    source_hash: str
+    evm_version: str
+    deploy_block: int
+    contracts: dict[str, DeployedContract] = field(default_factory=dict)
+    reused: bool = False
+
+    def address(self, name: str) -> str:
+        try:
+            return self.contracts[name].address
+        except KeyError:
+            raise DeploymentMissing(self.chain_id, name) from None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("reused")
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Deployment:
+        contracts = {k: DeployedContract(**v) for k, v in data.pop("contracts").items()}
+        return cls(contracts=contracts, **data)
+
+
+def deployment_path(deployments_dir: Path, chain_id: int) -> Path:
+    return deployments_dir / f"{chain_id}.json"
+
+
+def load_deployment(deployments_dir: Path, chain_id: int) -> Deployment | None:
+    path = deployment_path(deployments_dir, chain_id)
+    if not path.exists():
+        return None
+    return Deployment.from_json(json.loads(path.read_text()))
+
+
+# Each step: contract name, and its constructor arguments from the addresses deployed so far.
+ConstructorArgs = Callable[[dict[str, str], str], list[Any]]
+SUITE: list[tuple[str, ConstructorArgs]] = [
+    ("Registry", lambda d, admin: [admin]),
+    ("EmissionFactors", lambda d, admin: [d["Registry"]]),
+    ("StorageLedger", lambda d, admin: [d["Registry"], d["EmissionFactors"]]),
+    ("CarbonCredits", lambda d, admin: [d["Registry"], d["StorageLedger"], "essl://credits/{id}"]),
+    ("SettlementAnchor", lambda d, admin: [d["Registry"]]),
+]
+
+
+def _still_there(w3: Web3, deployment: Deployment) -> bool:
+    return all(
+        len(w3.eth.get_code(Web3.to_checksum_address(c.address))) > 0
+        for c in deployment.contracts.values()
+    )
+
+
+def deploy_suite(
+    tx: TxManager,
+    build: Build,
+    deployments_dir: Path,
+    *,
+    force: bool = False,
+    after_deploy: Callable[[TxManager, Build, Deployment], None] | None = None,
+) -> Deployment:
+    """Deploy every contract of the suite that the build has (in dependency order)."""
+    w3 = tx.w3
+    chain_id = tx.chain_id
+    existing = load_deployment(deployments_dir, chain_id)
+    if (
+        not force
+        and existing is not None
+        and existing.source_hash == build.source_hash
+        and _still_there(w3, existing)
+    ):
+        existing.reused = True
+        return existing
+
+    addresses: dict[str, str] = {}
+    deployment = Deployment(
+        chain_id=chain_id,
+        compiler=build.compiler,
+        source_hash=build.source_hash,
+        evm_version=build.evm_version,
+        deploy_block=0,
+    )
+    for name, args in SUITE:
+        if name not in build.artifacts:
+            continue
+        artifact = build[name]
+        factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        receipt = tx.transact(factory.constructor(*args(addresses, tx.address)))
+        address = str(receipt["contractAddress"])
+        addresses[name] = address
+        deployment.contracts[name] = DeployedContract(
+            address=address,
+            tx_hash=receipt["transactionHash"].to_0x_hex(),
+            block=int(receipt["blockNumber"]),
+        )
+        if not deployment.deploy_block:
+            deployment.deploy_block = int(receipt["blockNumber"])
+    if after_deploy is not None:
+        after_deploy(tx, build, deployment)
+    deployments_dir.mkdir(parents=True, exist_ok=True)
+    path = deployment_path(deployments_dir, chain_id)
+    path.write_text(json.dumps(deployment.to_json(), indent=2) + "\n")
+    return deployment

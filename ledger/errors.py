@@ -1,0 +1,86 @@
+"""The ledger's exception tree. Each error builds its message from typed arguments and says
+what to do about it. Contract custom errors become subclasses of `ContractRevert`, one per
+Solidity error name, carrying the decoded arguments."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class LedgerError(Exception):
+    """Root of every error the ledger raises on purpose."""
+
+
+class ToolchainMissing(LedgerError):
+    def __init__(self, tool: str, remedy: str) -> None:
+        self.tool = tool
+        super().__init__(f"{tool} is not installed: {remedy}")
+
+
+class CompileFailed(LedgerError):
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = messages
+        super().__init__("Solidity compilation failed:\n" + "\n".join(messages))
+
+
+class SettingsError(LedgerError):
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {reason}")
+
+
+class RpcUnavailable(LedgerError):
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        super().__init__(
+            f"no Ethereum node answers at {url} ({reason}): start one with `essl devnet up` "
+            "or set ESSL_RPC_URL"
+        )
+
+
+class DeploymentMissing(LedgerError):
+    def __init__(self, chain_id: int, contract: str) -> None:
+        super().__init__(f"no {contract} deployment for chain {chain_id}: run `essl deploy` first")
+
+
+class TransactionFailed(LedgerError):
+    def __init__(self, tx_hash: str, reason: str) -> None:
+        self.tx_hash = tx_hash
+        super().__init__(f"transaction {tx_hash} failed: {reason}")
+
+
+class ContractRevert(LedgerError):
+    """A contract call reverted. Subclasses are named after the Solidity custom error."""
+
+    error_name: ClassVar[str] = "Revert"
+
+    def __init__(self, arguments: dict[str, Any], raw: str = "") -> None:
+        self.arguments = arguments
+        self.raw = raw
+        shown = ", ".join(f"{k}={_show(v)}" for k, v in arguments.items())
+        super().__init__(f"{self.error_name}({shown})")
+
+
+class UnknownRevert(ContractRevert):
+    error_name = "UnknownRevert"
+
+
+_REVERT_CLASSES: dict[str, type[ContractRevert]] = {}
+
+
+def revert_class(name: str) -> type[ContractRevert]:
+    """The exception class for the Solidity custom error `name` (created once, then reused),
+    so callers can write `except revert_class("StorageLedgerIntervalOverlap")`."""
+    cls = _REVERT_CLASSES.get(name)
+    if cls is None:
+        cls = type(name, (ContractRevert,), {"error_name": name, "__module__": __name__})
+        _REVERT_CLASSES[name] = cls
+    return cls
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return str(value)

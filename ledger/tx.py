@@ -1,0 +1,271 @@
+"""Transaction manager: local signing, a nonce counter safe for many concurrent senders on
+one key, EIP-1559 fees with a legacy fallback, transient-error retries, stuck-transaction fee
+bumps, receipts after N confirmations, and reverts raised as typed exceptions."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import requests
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import TimeExhausted, Web3Exception
+from web3.types import TxParams, TxReceipt
+
+from ledger.errors import RpcUnavailable, TransactionFailed
+from ledger.reverts import RevertDecoder
+
+T = TypeVar("T")
+
+TRANSIENT = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError)
+FEE_BUMP_NUM, FEE_BUMP_DEN = 1125, 1000  # nodes accept a replacement at >= +10%
+
+
+def with_retries(fn: Callable[[], T], *, attempts: int = 6, first_delay: float = 0.2) -> T:
+    """Run `fn`, retrying transient RPC failures with exponential backoff."""
+    delay = first_delay
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except TRANSIENT:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class SentTx:
+    tx_hash: str
+    nonce: int
+    params: dict[str, Any]
+
+
+class TxManager:
+    def __init__(
+        self,
+        w3: Web3,
+        account: LocalAccount,
+        decoder: RevertDecoder,
+        *,
+        confirmations: int = 0,
+        receipt_timeout_s: float = 120.0,
+        stuck_after_s: float = 30.0,
+        gas_headroom: float = 1.25,
+    ) -> None:
+        self.w3 = w3
+        self.account = account
+        self.decoder = decoder
+        self.confirmations = confirmations
+        self.receipt_timeout_s = receipt_timeout_s
+        self.stuck_after_s = stuck_after_s
+        self.gas_headroom = gas_headroom
+        self._nonce_lock = threading.Lock()
+        self._next_nonce: int | None = None
+        self._chain_id: int | None = None
+
+    @property
+    def address(self) -> str:
+        return str(self.account.address)
+
+    @property
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = int(with_retries(lambda: self.w3.eth.chain_id))
+        return self._chain_id
+
+    # -- building -----------------------------------------------------------------------------
+
+    def _fees(self) -> dict[str, int]:
+        block = with_retries(lambda: self.w3.eth.get_block("latest"))
+        base = block.get("baseFeePerGas")
+        if base is None:
+            return {"gasPrice": int(with_retries(lambda: self.w3.eth.gas_price))}
+        try:
+            tip = int(with_retries(lambda: self.w3.eth.max_priority_fee))
+        except Web3Exception:
+            tip = Web3.to_wei(1, "gwei")
+        return {"maxFeePerGas": 2 * int(base) + tip, "maxPriorityFeePerGas": tip}
+
+    def estimate(self, call: ContractFunction, value: int = 0) -> int:
+        try:
+            return int(
+                with_retries(lambda: call.estimate_gas({"from": self.address, "value": value}))
+            )
+        except Web3Exception as exc:
+            typed = self.decoder.from_exception(exc)
+            if typed is not None:
+                raise typed from exc
+            raise
+
+    def call(self, call: ContractFunction, block: int | str = "latest") -> Any:
+        """A read-only call; a revert raises its typed exception."""
+        try:
+            return with_retries(lambda: call.call({"from": self.address}, block_identifier=block))
+        except Web3Exception as exc:
+            typed = self.decoder.from_exception(exc)
+            if typed is not None:
+                raise typed from exc
+            raise
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def send(
+        self,
+        call: ContractFunction | None = None,
+        *,
+        tx: TxParams | None = None,
+        gas: int | None = None,
+        value: int = 0,
+    ) -> SentTx:
+        """Estimate (raising the typed revert), sign and broadcast. Safe from many threads."""
+        if call is not None:
+            gas = gas or int(self.estimate(call, value) * self.gas_headroom)
+            params: dict[str, Any] = dict(
+                call.build_transaction(
+                    {
+                        "from": self.address,
+                        "gas": gas,
+                        "value": value,
+                        "chainId": self.chain_id,
+                        "nonce": 0,
+                        **self._fees(),
+                    }
+                )
+            )
+        else:
+            assert tx is not None
+            params = {
+                "from": self.address,
+                "chainId": self.chain_id,
+                "value": value,
+                **tx,
+                **self._fees(),
+            }
+            if gas is not None:
+                params["gas"] = gas
+            elif "gas" not in params:
+                params["gas"] = int(
+                    with_retries(lambda: self.w3.eth.estimate_gas(params))  # type: ignore[arg-type]
+                    * self.gas_headroom
+                )
+        with self._nonce_lock:
+            if self._next_nonce is None:
+                self._next_nonce = int(
+                    with_retries(
+                        lambda: self.w3.eth.get_transaction_count(self.account.address, "pending")
+                    )
+                )
+            params["nonce"] = self._next_nonce
+            tx_hash = self._broadcast(params)
+            self._next_nonce += 1
+        return SentTx(tx_hash=tx_hash, nonce=params["nonce"], params=params)
+
+    def _broadcast(self, params: dict[str, Any]) -> str:
+        signed = self.account.sign_transaction(params)
+        try:
+            return str(
+                with_retries(
+                    lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction)
+                ).to_0x_hex()
+            )
+        except ValueError as exc:
+            if "nonce too low" in str(exc).lower():
+                # Someone else used this key: resynchronise from the node and try once more.
+                params["nonce"] = int(
+                    self.w3.eth.get_transaction_count(self.account.address, "pending")
+                )
+                self._next_nonce = params["nonce"]
+                signed = self.account.sign_transaction(params)
+                return str(self.w3.eth.send_raw_transaction(signed.raw_transaction).to_0x_hex())
+            raise
+
+    def bump(self, sent: SentTx) -> SentTx:
+        """Replace a stuck transaction (same nonce) with higher fees."""
+        params = dict(sent.params)
+        for key in ("maxFeePerGas", "maxPriorityFeePerGas", "gasPrice"):
+            if key in params:
+                params[key] = int(params[key]) * FEE_BUMP_NUM // FEE_BUMP_DEN + 1
+        fresh = self._fees()
+        for key, fee in fresh.items():
+            params[key] = max(int(params.get(key, 0)), fee)
+        signed = self.account.sign_transaction(params)
+        tx_hash = with_retries(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction))
+        return SentTx(tx_hash=tx_hash.to_0x_hex(), nonce=sent.nonce, params=params)
+
+    def wait(self, sent: SentTx) -> TxReceipt:
+        """The receipt once mined and confirmed; bumps fees while the transaction is stuck."""
+        deadline = time.monotonic() + self.receipt_timeout_s
+        hashes = [sent.tx_hash]
+        while True:
+            receipt = self._poll_receipt(
+                hashes, min(self.stuck_after_s, deadline - time.monotonic())
+            )
+            if receipt is not None:
+                break
+            if time.monotonic() >= deadline:
+                raise TransactionFailed(
+                    sent.tx_hash, f"not mined within {self.receipt_timeout_s:.0f} s"
+                )
+            sent = self.bump(sent)
+            hashes.append(sent.tx_hash)
+        if receipt["status"] != 1:
+            raise self._revert_reason(sent, receipt)
+        self._await_confirmations(receipt)
+        return receipt
+
+    def _poll_receipt(self, hashes: list[str], timeout: float) -> TxReceipt | None:
+        end = time.monotonic() + max(timeout, 0.1)
+        while time.monotonic() < end:
+            for h in hashes:
+                try:
+                    return with_retries(
+                        lambda h=h: self.w3.eth.wait_for_transaction_receipt(  # type: ignore[misc]
+                            h, timeout=0.05, poll_latency=0.02
+                        )
+                    )
+                except TimeExhausted:
+                    continue
+            time.sleep(0.02)
+        return None
+
+    def _await_confirmations(self, receipt: TxReceipt) -> None:
+        if self.confirmations <= 1:
+            return
+        target = receipt["blockNumber"] + self.confirmations - 1
+        while int(with_retries(lambda: self.w3.eth.block_number)) < target:
+            time.sleep(0.2)
+
+    def _revert_reason(self, sent: SentTx, receipt: TxReceipt) -> Exception:
+        replay = {
+            k: v for k, v in sent.params.items() if k in ("from", "to", "data", "value", "gas")
+        }
+        try:
+            self.w3.eth.call(replay, block_identifier=receipt["blockNumber"])  # type: ignore[arg-type]
+        except Web3Exception as exc:
+            typed = self.decoder.from_exception(exc)
+            if typed is not None:
+                return typed
+        return TransactionFailed(sent.tx_hash, "reverted")
+
+    def transact(
+        self, call: ContractFunction, *, gas: int | None = None, value: int = 0
+    ) -> TxReceipt:
+        """Send and wait: the common case."""
+        return self.wait(self.send(call, gas=gas, value=value))
+
+
+def connect(rpc_url: str, timeout_s: float = 30.0) -> Web3:
+    """A Web3 client for `rpc_url`, checked to answer."""
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout_s}))
+    try:
+        w3.eth.chain_id  # noqa: B018 - a cheap liveness probe
+    except TRANSIENT as exc:
+        raise RpcUnavailable(rpc_url, type(exc).__name__) from exc
+    return w3
