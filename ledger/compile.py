@@ -145,10 +145,20 @@ def _run_solc(standard_json: dict[str, Any]) -> dict[str, Any]:
             standard_json, solc_binary=str(SOLC_SHIM), allow_empty=True
         )
     except solcx.exceptions.SolcError as exc:
-        raise CompileFailed([str(exc)]) from exc
+        raise CompileFailed(_error_messages(exc)) from exc
     finally:
         os.chdir(cwd)
     return result
+
+
+def _error_messages(exc: Exception) -> list[str]:
+    """The compiler's own error messages, not the whole standard-json dump."""
+    try:
+        output = json.loads(getattr(exc, "stdout_data", "") or "{}")
+    except ValueError:
+        return [str(exc)[:2000]]
+    errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
+    return [e.get("formattedMessage", e.get("message", "")) for e in errors] or [str(exc)[:2000]]
 
 
 def _build_from(record: dict[str, Any], *, from_cache: bool) -> Build:

@@ -14,11 +14,11 @@ _ERROR_STRING = "08c379a0"  # Error(string)
 _PANIC = "4e487b71"  # Panic(uint256)
 
 
-def _signature_type(param: dict[str, Any]) -> str:
+def abi_type(param: dict[str, Any]) -> str:
     """ABI type string for a parameter, expanding tuples (structs)."""
     kind: str = param["type"]
     if kind.startswith("tuple"):
-        inner = ",".join(_signature_type(c) for c in param["components"])
+        inner = ",".join(abi_type(c) for c in param["components"])
         return f"({inner}){kind[len('tuple') :]}"
     return kind
 
@@ -35,7 +35,7 @@ class RevertDecoder:
     def __init__(self, error_abis: list[dict[str, Any]]) -> None:
         self._by_selector: dict[str, tuple[str, list[str], list[str]]] = {}
         for item in error_abis:
-            types = [_signature_type(p) for p in item["inputs"]]
+            types = [abi_type(p) for p in item["inputs"]]
             selector = keccak(text=f"{item['name']}({','.join(types)})")[:4].hex()
             names = [p["name"] or f"arg{i}" for i, p in enumerate(item["inputs"])]
             self._by_selector[selector] = (item["name"], types, names)

@@ -1,0 +1,1 @@
+"""The event indexer: contract events into SQL, reorg-aware."""

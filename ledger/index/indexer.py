@@ -1,0 +1,163 @@
+"""Move the suite's events into SQL: a checkpoint, idempotent re-runs, and reorg handling
+(block hashes are kept; a replaced block rewinds the tables to the common ancestor)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hexbytes import HexBytes
+from sqlalchemy import Engine, delete
+from sqlmodel import Session, select
+from web3 import Web3
+from web3._utils.events import get_event_data
+
+from ledger.client import Ledger
+from ledger.index.projections import PROJECTIONS, EventMeta
+from ledger.index.tables import BLOCK_TABLES, ChainEvent, Checkpoint, SeenBlock
+from ledger.reverts import abi_type
+from ledger.tx import with_retries
+
+CHECKPOINT = "suite"
+
+
+@dataclass
+class IndexRun:
+    from_block: int
+    to_block: int
+    events: int
+    rewound_to: int | None = None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes | HexBytes):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+class Indexer:
+    def __init__(self, ledger: Ledger, engine: Engine, *, confirmations: int = 0,
+                 batch_blocks: int = 2000) -> None:
+        self.ledger = ledger
+        self.engine = engine
+        self.confirmations = confirmations
+        self.batch_blocks = batch_blocks
+        self._events: dict[bytes, tuple[str, dict[str, Any]]] = {}
+        self._addresses: dict[str, str] = {}
+        for name, deployed in ledger.deployment.contracts.items():
+            self._addresses[Web3.to_checksum_address(deployed.address)] = name
+            for item in ledger.build[name].abi:
+                if item.get("type") == "event" and not item.get("anonymous"):
+                    types = ",".join(abi_type(i) for i in item["inputs"])
+                    topic = Web3.keccak(text=f"{item['name']}({types})")
+                    self._events[bytes(topic)] = (name, item)
+
+    @property
+    def w3(self) -> Web3:
+        return self.ledger.w3
+
+    # -- reorgs -------------------------------------------------------------------------------
+
+    def _chain_hash(self, number: int) -> str | None:
+        block = with_retries(lambda: self.w3.eth.get_block(number))
+        return None if block is None else "0x" + bytes(block["hash"]).hex()
+
+    def _find_ancestor(self, session: Session, checkpoint: Checkpoint) -> int | None:
+        """None when the checkpoint block is still canonical, else the block to rewind to."""
+        if self._chain_hash(checkpoint.block_number) == checkpoint.block_hash:
+            return None
+        seen = session.exec(
+            select(SeenBlock).where(SeenBlock.block_number < checkpoint.block_number)
+            .order_by(SeenBlock.block_number.desc())  # type: ignore[attr-defined]
+        ).all()
+        for block in seen:
+            if self._chain_hash(block.block_number) == block.block_hash:
+                return block.block_number
+        return self.ledger.deployment.deploy_block - 1
+
+    def _rewind(self, session: Session, to_block: int) -> None:
+        for table in BLOCK_TABLES:
+            session.exec(delete(table).where(table.block_number > to_block))  # type: ignore[attr-defined]
+
+    # -- one pass -----------------------------------------------------------------------------
+
+    def run_once(self, progress: Callable[[int, int], None] | None = None) -> IndexRun:
+        """Index everything up to the head (less confirmations). Safe to call repeatedly."""
+        head = int(with_retries(lambda: self.w3.eth.block_number)) - self.confirmations
+        total = 0
+        rewound: int | None = None
+        with Session(self.engine) as session:
+            checkpoint = session.get(Checkpoint, CHECKPOINT)
+            if checkpoint is not None and checkpoint.chain_id != self.ledger.chain_id:
+                raise ValueError(
+                    f"the database indexes chain {checkpoint.chain_id}, not {self.ledger.chain_id}: "
+                    "point ESSL_DATABASE_URL at another database"
+                )
+            start = self.ledger.deployment.deploy_block
+            if checkpoint is not None:
+                ancestor = self._find_ancestor(session, checkpoint)
+                if ancestor is not None:
+                    self._rewind(session, ancestor)
+                    rewound = ancestor
+                    start = ancestor + 1
+                else:
+                    start = checkpoint.block_number + 1
+            first = start
+            while start <= head:
+                end = min(start + self.batch_blocks - 1, head)
+                total += self._index_range(session, start, end)
+                head_hash = self._chain_hash(end) or ""
+                self._save_checkpoint(session, end, head_hash)
+                session.commit()
+                if progress:
+                    progress(end, head)
+                start = end + 1
+            if checkpoint is not None and rewound is not None and first > head:
+                self._save_checkpoint(session, rewound, self._chain_hash(rewound) or "")
+            session.commit()
+        return IndexRun(from_block=first, to_block=head, events=total, rewound_to=rewound)
+
+    def _save_checkpoint(self, session: Session, number: int, block_hash: str) -> None:
+        session.merge(Checkpoint(name=CHECKPOINT, chain_id=self.ledger.chain_id,
+                                 block_number=number, block_hash=block_hash))
+        session.merge(SeenBlock(block_number=number, block_hash=block_hash))
+
+    def _index_range(self, session: Session, start: int, end: int) -> int:
+        logs = with_retries(lambda: self.w3.eth.get_logs({
+            "fromBlock": start, "toBlock": end, "address": list(self._addresses),
+        }))
+        timestamps: dict[int, int] = {}
+        count = 0
+        for log in logs:
+            known = self._events.get(bytes(log["topics"][0])) if log["topics"] else None
+            if known is None:
+                continue
+            contract, abi = known
+            decoded = get_event_data(self.w3.codec, abi, log)
+            args = _jsonable(dict(decoded["args"]))
+            number = int(log["blockNumber"])
+            if number not in timestamps:
+                timestamps[number] = int(with_retries(lambda n=number: self.w3.eth.get_block(n))["timestamp"])  # type: ignore[misc]
+            meta = EventMeta(
+                block_number=number, log_index=int(log["logIndex"]),
+                tx_hash="0x" + bytes(log["transactionHash"]).hex(), contract=contract,
+                event=abi["name"], timestamp=timestamps[number],
+            )
+            session.merge(ChainEvent(
+                block_number=meta.block_number, log_index=meta.log_index, tx_hash=meta.tx_hash,
+                contract=contract, event=meta.event, args_json=json.dumps(args),
+                timestamp=meta.timestamp,
+            ))
+            session.merge(SeenBlock(block_number=number,
+                                    block_hash="0x" + bytes(log["blockHash"]).hex()))
+            handler = PROJECTIONS.get(meta.event)
+            if handler is not None:
+                handler(session, args, meta)
+            count += 1
+        return count

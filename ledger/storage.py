@@ -1,0 +1,67 @@
+"""Typed client for the StorageLedger: submit signed interval reports, read accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from web3.types import TxReceipt
+
+from ledger.client import Ledger
+from ledger.reports import IntervalReport
+
+
+@dataclass(frozen=True)
+class EnergyAccount:
+    charged_wh: int
+    discharged_wh: int
+    balance_wh: int
+    losses_wh: int
+
+
+@dataclass(frozen=True)
+class AvoidedAccount:
+    avoided_grams: int
+    consumed_grams: int
+    unissued_grams: int
+    factor_version: int
+
+
+class StorageLedgerClient:
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.contract = ledger.contract("StorageLedger")
+
+    @property
+    def address(self) -> str:
+        return str(self.contract.address)
+
+    def submit(self, report: IntervalReport, signatures: list[bytes],
+               gas: int | None = None) -> TxReceipt:
+        fn = self.contract.functions.submitReport(report.as_abi(), signatures)
+        return self.ledger.tx.transact(fn, gas=gas)
+
+    def submit_many(self, reports: list[IntervalReport], signatures: list[list[bytes]],
+                    gas: int | None = None) -> TxReceipt:
+        fn = self.contract.functions.submitReports([r.as_abi() for r in reports], signatures)
+        return self.ledger.tx.transact(fn, gas=gas)
+
+    def hash_report(self, report: IntervalReport) -> bytes:
+        return bytes(self.ledger.tx.call(self.contract.functions.hashReport(report.as_abi())))
+
+    def account_of(self, station_id: int, participant: str) -> EnergyAccount:
+        return EnergyAccount(*(int(v) for v in self.ledger.tx.call(
+            self.contract.functions.accountOf(station_id, participant))))
+
+    def avoided_of(self, station_id: int, participant: str) -> AvoidedAccount:
+        return AvoidedAccount(*(int(v) for v in self.ledger.tx.call(
+            self.contract.functions.avoidedOf(station_id, participant))))
+
+    def report_of(self, station_id: int, interval_start: int) -> tuple[bytes, int]:
+        digest, block = self.ledger.tx.call(
+            self.contract.functions.reportOf(station_id, interval_start))
+        return bytes(digest), int(block)
+
+    def latest_interval(self, station_id: int) -> tuple[int, int, int, int]:
+        start, end, soc, soh = self.ledger.tx.call(
+            self.contract.functions.latestInterval(station_id))
+        return int(start), int(end), int(soc), int(soh)
