@@ -61,13 +61,16 @@ def load_deployment(deployments_dir: Path, chain_id: int) -> Deployment | None:
     return Deployment.from_json(json.loads(path.read_text()))
 
 
+GRAMS_PER_CREDIT = 1000  # 1 credit unit = 1 kgCO2e
+
 # Each step: contract name, and its constructor arguments from the addresses deployed so far.
 ConstructorArgs = Callable[[dict[str, str], str], list[Any]]
 SUITE: list[tuple[str, ConstructorArgs]] = [
     ("Registry", lambda d, admin: [admin]),
     ("EmissionFactors", lambda d, admin: [d["Registry"]]),
     ("StorageLedger", lambda d, admin: [d["Registry"], d["EmissionFactors"]]),
-    ("CarbonCredits", lambda d, admin: [d["Registry"], d["StorageLedger"], "essl://credits/{id}"]),
+    ("CarbonCredits", lambda d, admin: [d["Registry"], d["StorageLedger"], "essl://credits/{id}",
+                                        GRAMS_PER_CREDIT]),
     ("SettlementAnchor", lambda d, admin: [d["Registry"]]),
 ]
 

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @title IStorageLedger
+/// @notice Oracle-signed interval reports of a shared battery station; per (station, participant)
+/// energy accounts and avoided-emissions accounts.
+/// @dev EIP-712 domain: name "ESSLedger", version "1", chainId, verifyingContract = the ledger.
+/// Type strings (hashStruct per EIP-712; `participants` is hashed as keccak256 of the concatenated
+/// ParticipantDelta struct hashes):
+///   ParticipantDelta(address participant,uint64 chargedWhTotal,uint64 dischargedWhTotal,uint64 curtailedChargedWh)
+///   Report(uint32 stationId,uint64 intervalStart,uint64 intervalEnd,bytes32 readingsRoot,uint32 readingCount,bytes32 configDigest,uint16 socBps,uint16 sohBps,uint32 cycleCount,uint32 alarmBits,ParticipantDelta[] participants)ParticipantDelta(address participant,uint64 chargedWhTotal,uint64 dischargedWhTotal,uint64 curtailedChargedWh)
+///
+/// Accounting per report and participant (integer arithmetic, reproducible off-chain):
+///   chargedWh    = chargedWhTotal    - previous chargedWhTotal    (previous = 0 before the first report)
+///   dischargedWh = dischargedWhTotal - previous dischargedWhTotal
+///   stored       = chargedWh * roundTripEfficiencyBps / 10000           (floor)
+///   balanceWh   += stored - dischargedWh   (charge is applied before discharge; must stay >= 0
+///                                          and <= leasedWh)
+///   lossesWh     = chargedWhTotal - dischargedWhTotal - balanceWh       (= sum of chargedWh - stored)
+///   avoidedGrams += (int256(dischargedWh) - int256(chargedWh - curtailedChargedWh)) * int256(gramsPerMWh) / 1e6
+///                   (Solidity signed division: truncation toward zero, per interval and participant)
+interface IStorageLedger {
+    // ------------------------------------------------------------------ types
+
+    /// @notice One participant channel of a report.
+    /// @param participant The lessee (reports list participants in strictly ascending address order).
+    /// @param chargedWhTotal Cumulative charged energy counter (Wh), never decreasing.
+    /// @param dischargedWhTotal Cumulative discharged energy counter (Wh), never decreasing.
+    /// @param curtailedChargedWh Energy charged in THIS interval that the grid operator's dispatch
+    /// designated as curtailed renewables (emission factor 0); at most this interval's chargedWh.
+    struct ParticipantDelta {
+        address participant;
+        uint64 chargedWhTotal;
+        uint64 dischargedWhTotal;
+        uint64 curtailedChargedWh;
+    }
+
+    /// @notice An interval report, signed by a quorum of the registry's oracle set (EIP-712).
+    /// @param stationId Registry station id.
+    /// @param intervalStart Interval start (unix seconds) on the station grid.
+    /// @param intervalEnd intervalStart + station intervalSeconds.
+    /// @param readingsRoot StandardMerkleTree root over the interval's signed device readings.
+    /// @param readingCount Number of leaves under readingsRoot.
+    /// @param configDigest The registry's oracle config digest the signers belong to.
+    /// @param socBps State of charge at interval end (0..10000).
+    /// @param sohBps State of health at interval end (0..10000).
+    /// @param cycleCount BMS equivalent full cycle count.
+    /// @param alarmBits Union of SunSpec 802 Evt1 alarm bits seen in the interval.
+    /// @param participants Per-participant cumulative counters, strictly ascending by address.
+    struct Report {
+        uint32 stationId;
+        uint64 intervalStart;
+        uint64 intervalEnd;
+        bytes32 readingsRoot;
+        uint32 readingCount;
+        bytes32 configDigest;
+        uint16 socBps;
+        uint16 sohBps;
+        uint32 cycleCount;
+        uint32 alarmBits;
+        ParticipantDelta[] participants;
+    }
+
+    // ------------------------------------------------------------------ errors
+
+    /// @notice `reports.length` and `signatures.length` differ in submitReports.
+    error StorageLedgerLengthMismatch(uint256 reports, uint256 signatureSets);
+    /// @notice The report's configDigest is not the registry's current one.
+    error StorageLedgerConfigDigestMismatch(uint32 stationId, uint64 intervalStart, bytes32 current, bytes32 reported);
+    /// @notice Signature `index` could not be recovered (ECDSA.RecoverError code in `reason`).
+    error StorageLedgerSignatureInvalid(uint256 index, uint8 reason);
+    /// @notice Recovered signers must be strictly ascending (this also rejects duplicates).
+    error StorageLedgerSignersNotAscending(address previous, address signer);
+    /// @notice A recovered signer is not in the current oracle set.
+    error StorageLedgerSignerNotOracle(address signer);
+    /// @notice Fewer valid signatures than the oracle threshold.
+    error StorageLedgerQuorumNotReached(uint256 signatures, uint8 threshold);
+    /// @notice The station is unknown to the registry (or has no capacity).
+    error StorageLedgerUnknownStation(uint32 stationId);
+    /// @notice The interval is not on the station grid (start ≡ gridStart mod length, end = start + length).
+    error StorageLedgerIntervalOffGrid(uint32 stationId, uint64 intervalStart, uint64 intervalEnd);
+    /// @notice The interval starts before the end of the latest accepted interval of the station.
+    error StorageLedgerIntervalOverlap(uint32 stationId, uint64 intervalStart, uint64 previousEnd);
+    /// @notice A report with this key was accepted with a different digest (first 24 bytes stored).
+    error StorageLedgerReportConflict(uint32 stationId, uint64 intervalStart, bytes24 storedDigest, bytes32 reportedDigest);
+    /// @notice socBps or sohBps above 10000.
+    error StorageLedgerStateOutOfRange(uint32 stationId, uint16 socBps, uint16 sohBps);
+    /// @notice Participants must be strictly ascending by address (rejects duplicates).
+    error StorageLedgerParticipantsNotAscending(address previous, address participant);
+    /// @notice The participant has no active lease at intervalStart.
+    error StorageLedgerNoActiveLease(uint32 stationId, address participant, uint64 at);
+    /// @notice A cumulative counter went backwards.
+    error StorageLedgerCounterDecreased(uint32 stationId, address participant, uint64 previousWh, uint64 reportedWh);
+    /// @notice curtailedChargedWh exceeds the interval's charged energy.
+    error StorageLedgerCurtailedExceedsCharged(uint32 stationId, address participant, uint64 curtailedWh, uint64 chargedWh);
+    /// @notice Discharge exceeds the participant's stored balance (after this interval's charge).
+    error StorageLedgerBalanceNegative(uint32 stationId, address participant, uint64 availableWh, uint64 dischargedWh);
+    /// @notice The participant's stored balance would exceed its leased capacity.
+    error StorageLedgerLeaseExceeded(uint32 stationId, address participant, uint64 balanceWh, uint64 leasedWh);
+    /// @notice Station energy balance: sumDischarged * 10000 > sumCharged * effBps + capacityWh * prevSoc * prevSoh / 10000.
+    error StorageLedgerEnergyBalanceViolated(
+        uint32 stationId, uint64 intervalStart, uint256 dischargedWh, uint256 chargedWh, uint256 storedWh
+    );
+    /// @notice The cumulative avoided emissions of an account left the int64 range.
+    error StorageLedgerAvoidedOverflow(uint32 stationId, address participant, int256 avoidedGrams);
+    /// @notice `account` lacks `role` on the registry.
+    error StorageLedgerUnauthorized(address account, bytes32 role);
+    /// @notice Requested grams exceed the un-issued positive balance.
+    error StorageLedgerInsufficientAvoided(uint32 stationId, address participant, uint256 unissuedGrams, uint96 requestedGrams);
+
+    // ------------------------------------------------------------------ events
+
+    /// @notice A report was accepted. BMS state at interval end is carried here (only soc/soh of the
+    /// latest interval are stored). `signers` are the recovered oracle addresses (ascending).
+    event ReportAccepted(
+        uint32 indexed stationId,
+        uint64 indexed intervalStart,
+        uint64 intervalEnd,
+        bytes32 digest,
+        bytes32 readingsRoot,
+        uint32 readingCount,
+        uint16 socBps,
+        uint16 sohBps,
+        uint32 cycleCount,
+        uint32 alarmBits,
+        address[] signers
+    );
+    /// @notice A report with an already accepted key and the same digest was resubmitted (no-op).
+    event ReportDuplicate(uint32 indexed stationId, uint64 indexed intervalStart, bytes32 digest);
+    /// @notice The accepted interval does not start where the previous one ended.
+    event IntervalGap(uint32 indexed stationId, uint64 previousEnd, uint64 intervalStart);
+    /// @notice A participant's interval deltas were booked (the indexer's primary input).
+    /// @param chargedWh Interval charged energy (counter delta).
+    /// @param dischargedWh Interval discharged energy (counter delta).
+    /// @param curtailedChargedWh Curtailed share of chargedWh.
+    /// @param avoidedGrams Signed avoided-emissions delta in gCO2e.
+    /// @param factorVersion Emission factor version used.
+    event ParticipantIntervalRecorded(
+        uint32 indexed stationId,
+        address indexed participant,
+        uint64 intervalStart,
+        uint64 chargedWh,
+        uint64 dischargedWh,
+        uint64 curtailedChargedWh,
+        int256 avoidedGrams,
+        uint32 factorVersion
+    );
+    /// @notice Station parameters were copied from the registry into the ledger's cache.
+    event StationCached(
+        uint32 indexed stationId,
+        bytes32 region,
+        uint32 intervalSeconds,
+        uint64 gridStart,
+        uint16 roundTripEfficiencyBps,
+        uint64 capacityWh
+    );
+    /// @notice Avoided emissions were consumed (issued as credits or excluded for green certificates).
+    event AvoidedConsumed(
+        uint32 indexed stationId, address indexed participant, address indexed by, uint96 grams, uint96 consumedTotal
+    );
+
+    // ------------------------------------------------------------------ writes
+
+    /// @notice Verify and book one report.
+    /// @return accepted False if the same report (same key and digest) was already accepted (no-op).
+    function submitReport(Report calldata r, bytes[] calldata signatures) external returns (bool accepted);
+
+    /// @notice Verify and book several reports (e.g. several stations) in one transaction;
+    /// oracle config, signer checks and the emission factor of a region are read once per call.
+    /// @return accepted Per report, false for a duplicate no-op.
+    function submitReports(Report[] calldata reports, bytes[][] calldata signatures)
+        external
+        returns (bool[] memory accepted);
+
+    /// @notice Consume un-issued avoided emissions (LEDGER_WRITER_ROLE on the registry, e.g. CarbonCredits).
+    function consumeAvoided(uint32 stationId, address participant, uint96 grams) external;
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice Energy account of `participant` at `stationId`. chargedWh/dischargedWh are the last
+    /// accepted cumulative counters (= totals, since deltas start from 0).
+    function accountOf(uint32 stationId, address participant)
+        external
+        view
+        returns (uint64 chargedWh, uint64 dischargedWh, uint64 balanceWh, uint64 lossesWh);
+
+    /// @notice Avoided-emissions account. unissued = max(avoided - consumed, 0). factorVersion is the
+    /// factor version of the station's latest accepted report (all participants of a station share it).
+    function avoidedOf(uint32 stationId, address participant)
+        external
+        view
+        returns (int128 avoidedGrams, uint96 consumedGrams, uint256 unissuedGrams, uint32 factorVersion);
+
+    /// @notice The stored record of report key (stationId, intervalStart): the first 24 bytes of its
+    /// EIP-712 digest and the block it was accepted in (zeroes if none).
+    function reportOf(uint32 stationId, uint64 intervalStart) external view returns (bytes24 digest, uint64 blockNumber);
+
+    /// @notice The latest accepted interval of `stationId` (zeroes before the first report).
+    function latestInterval(uint32 stationId)
+        external
+        view
+        returns (uint64 intervalStart, uint64 intervalEnd, uint16 socBps, uint16 sohBps);
+
+    /// @notice The EIP-712 digest of `r` (what the oracles sign).
+    function hashReport(Report calldata r) external view returns (bytes32);
+
+    /// @notice The EIP-712 domain separator.
+    function domainSeparator() external view returns (bytes32);
+
+    /// @notice The registry this ledger reads roles, stations, leases and oracles from.
+    function registry() external view returns (address);
+
+    /// @notice The emission-factor source.
+    function factors() external view returns (address);
+}
