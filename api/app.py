@@ -38,8 +38,14 @@ def create_app(
 
             indexer = Indexer(ledger, engine)
             scheduler = BackgroundScheduler()
-            scheduler.add_job(indexer.run_once, "interval", seconds=settings.index_every_s,
-                              max_instances=1, coalesce=True, id="indexer")
+            scheduler.add_job(
+                indexer.run_once,
+                "interval",
+                seconds=settings.index_every_s,
+                max_instances=1,
+                coalesce=True,
+                id="indexer",
+            )
             scheduler.start()
         yield
         if scheduler is not None:

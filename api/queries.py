@@ -16,7 +16,8 @@ from ledger.index.tables import (
 
 def latest_leases(session: Session, station_id: int) -> dict[str, LeaseRow]:
     rows = session.exec(
-        select(LeaseRow).where(LeaseRow.station_id == station_id)
+        select(LeaseRow)
+        .where(LeaseRow.station_id == station_id)
         .order_by(col(LeaseRow.block_number), col(LeaseRow.log_index))
     ).all()
     return {row.participant: row for row in rows}  # later rows win
@@ -28,8 +29,9 @@ def checkpoint(session: Session) -> Checkpoint | None:
 
 def station_stats(session: Session, station_id: int) -> tuple[int, int | None]:
     count, latest = session.exec(
-        select(func.count(), func.max(ReportRow.interval_start))
-        .where(ReportRow.station_id == station_id, ReportRow.interval_end > 0)
+        select(func.count(), func.max(ReportRow.interval_start)).where(
+            ReportRow.station_id == station_id, ReportRow.interval_end > 0
+        )
     ).one()
     return int(count), latest
 
@@ -38,10 +40,12 @@ def stations(session: Session) -> list[StationRow]:
     return list(session.exec(select(StationRow).order_by(col(StationRow.station_id))).all())
 
 
-def participant_totals(session: Session, participant: str) -> list[tuple[int, int, int, int, int, int, int]]:
+def participant_totals(
+    session: Session, participant: str
+) -> list[tuple[int, int, int, int, int, int, int]]:
     """(station, charged, discharged, stored, losses, avoided, intervals) per station."""
     rows = session.exec(
-        select(
+        select(  # type: ignore[call-overload]
             ParticipantIntervalRow.station_id,
             func.sum(ParticipantIntervalRow.charged_wh),
             func.sum(ParticipantIntervalRow.discharged_wh),

@@ -1,1 +1,1 @@
-"""Benchmarks: `python -m bench NAME [--json]`. Each prints figures; with --json, one JSON object."""
+"""Benchmarks: `python -m bench NAME [--json]`; with --json each prints one JSON object."""

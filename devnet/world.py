@@ -74,23 +74,49 @@ def demo_world() -> World:
         Participant("Haidong Data Center", "consumer", keys[9], 40 * MWH),
     )
     devices = [
-        Device("BMS", DeviceKind.BMS, device_key("bms"), "GBT34014-036PBC5C000001QH0001",
-               100_000_000, 100, None),
+        Device(
+            "BMS",
+            DeviceKind.BMS,
+            device_key("bms"),
+            "GBT34014-036PBC5C000001QH0001",
+            100_000_000,
+            100,
+            None,
+        ),
     ]
     for i, p in enumerate(participants, start=1):
-        devices.append(Device(
-            f"meter {i}", DeviceKind.REVENUE_METER, device_key(f"meter-{i}"),
-            f"ISO15459-QH-ESS-M{i:03d}", 50_000_000, 50, p.address,
-        ))
+        devices.append(
+            Device(
+                f"meter {i}",
+                DeviceKind.REVENUE_METER,
+                device_key(f"meter-{i}"),
+                f"ISO15459-QH-ESS-M{i:03d}",
+                50_000_000,
+                50,
+                p.address,
+            )
+        )
     station = StationParams(
-        operator=keys[2].address, rated_power_w=100_000_000, capacity_wh=200 * MWH,
-        round_trip_efficiency_bps=8800, region="CN-QH", interval_seconds=INTERVAL_S,
-        grid_start=0, external_code="QH-GOLMUD-SHARED-ESS-01",
+        operator=keys[2].address,
+        rated_power_w=100_000_000,
+        capacity_wh=200 * MWH,
+        round_trip_efficiency_bps=8800,
+        region="CN-QH",
+        interval_seconds=INTERVAL_S,
+        grid_start=0,
+        external_code="QH-GOLMUD-SHARED-ESS-01",
     )
     return World(
-        station=station, participants=participants, devices=tuple(devices),
-        oracles=(keys[10], keys[11], keys[12]), threshold=2, admin=keys[0],
-        grid_operator=keys[1], station_operator=keys[2], verifier=keys[3], regulator=keys[4],
+        station=station,
+        participants=participants,
+        devices=tuple(devices),
+        oracles=(keys[10], keys[11], keys[12]),
+        threshold=2,
+        admin=keys[0],
+        grid_operator=keys[1],
+        station_operator=keys[2],
+        verifier=keys[3],
+        regulator=keys[4],
     )
 
 
@@ -107,12 +133,19 @@ def register_world(ledger: Ledger, world: World) -> int:
     registry.grant("REGULATOR_ROLE", world.regulator.address)
     station_id = registry.register_station(world.station)
     for d in world.devices:
-        registry.register_device(station_id, d.kind, d.address,
-                                 accuracy_class_bps=d.accuracy_class_bps,
-                                 rated_power_w=d.rated_power_w, external_code=d.external_code)
+        registry.register_device(
+            station_id,
+            d.kind,
+            d.address,
+            accuracy_class_bps=d.accuracy_class_bps,
+            rated_power_w=d.rated_power_w,
+            external_code=d.external_code,
+        )
     for p in world.participants:
-        registry.set_lease(station_id, p.address, p.leased_wh, DAY_START - 86_400,
-                           DAY_START + 365 * 86_400)
-    registry.set_oracle_set(sorted((o.address for o in world.oracles), key=lambda a: int(a, 16)),
-                            world.threshold)
+        registry.set_lease(
+            station_id, p.address, p.leased_wh, DAY_START - 86_400, DAY_START + 365 * 86_400
+        )
+    registry.set_oracle_set(
+        sorted((o.address for o in world.oracles), key=lambda a: int(a, 16)), world.threshold
+    )
     return station_id

@@ -69,8 +69,15 @@ SUITE: list[tuple[str, ConstructorArgs]] = [
     ("Registry", lambda d, admin: [admin]),
     ("EmissionFactors", lambda d, admin: [d["Registry"]]),
     ("StorageLedger", lambda d, admin: [d["Registry"], d["EmissionFactors"]]),
-    ("CarbonCredits", lambda d, admin: [d["Registry"], d["StorageLedger"], "essl://credits/{id}",
-                                        GRAMS_PER_CREDIT]),
+    (
+        "CarbonCredits",
+        lambda d, admin: [
+            d["Registry"],
+            d["StorageLedger"],
+            "essl://credits/{id}",
+            GRAMS_PER_CREDIT,
+        ],
+    ),
     ("SettlementAnchor", lambda d, admin: [d["Registry"]]),
 ]
 

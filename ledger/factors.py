@@ -45,9 +45,14 @@ def register_dataset(ledger: Ledger, dataset: Dataset, source_uri: str = SOURCE_
     if known:
         return known
     regions = list(dataset.factors)
-    ledger.tx.transact(contract.functions.registerDataset(
-        dataset.content_hash, source_uri, int(dataset.data["valid_from"]),
-        int(dataset.data["valid_to"]), [region_bytes(r) for r in regions],
-        [dataset.factors[r] for r in regions],
-    ))
+    ledger.tx.transact(
+        contract.functions.registerDataset(
+            dataset.content_hash,
+            source_uri,
+            int(dataset.data["valid_from"]),
+            int(dataset.data["valid_to"]),
+            [region_bytes(r) for r in regions],
+            [dataset.factors[r] for r in regions],
+        )
+    )
     return int(ledger.tx.call(contract.functions.versionOfHash(dataset.content_hash)))

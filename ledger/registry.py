@@ -10,8 +10,15 @@ from web3.types import TxReceipt
 
 from ledger.client import Ledger
 
-ROLES = ("GRID_OPERATOR_ROLE", "STATION_OPERATOR_ROLE", "PARTICIPANT_ROLE", "ORACLE_ROLE",
-         "VERIFIER_ROLE", "REGULATOR_ROLE", "LEDGER_WRITER_ROLE")
+ROLES = (
+    "GRID_OPERATOR_ROLE",
+    "STATION_OPERATOR_ROLE",
+    "PARTICIPANT_ROLE",
+    "ORACLE_ROLE",
+    "VERIFIER_ROLE",
+    "REGULATOR_ROLE",
+    "LEDGER_WRITER_ROLE",
+)
 
 
 class DeviceKind(IntEnum):
@@ -39,9 +46,16 @@ class StationParams:
     external_code: str = ""
 
     def as_abi(self) -> tuple[Any, ...]:
-        return (self.operator, self.rated_power_w, self.capacity_wh,
-                self.round_trip_efficiency_bps, region_bytes(self.region),
-                self.interval_seconds, self.grid_start, self.external_code)
+        return (
+            self.operator,
+            self.rated_power_w,
+            self.capacity_wh,
+            self.round_trip_efficiency_bps,
+            region_bytes(self.region),
+            self.interval_seconds,
+            self.grid_start,
+            self.external_code,
+        )
 
 
 @dataclass(frozen=True)
@@ -69,23 +83,39 @@ class RegistryClient:
         self.ledger.tx.transact(self.contract.functions.grantRole(self.role(role_name), account))
 
     def has_role(self, role_name: str, account: str) -> bool:
-        return bool(self.ledger.tx.call(
-            self.contract.functions.hasRole(self.role(role_name), account)))
+        return bool(
+            self.ledger.tx.call(self.contract.functions.hasRole(self.role(role_name), account))
+        )
 
     def register_station(self, params: StationParams) -> int:
         receipt = self.ledger.tx.transact(self.contract.functions.registerStation(params.as_abi()))
         return int(self._event(receipt, "StationRegistered")["stationId"])
 
-    def register_device(self, station_id: int, kind: DeviceKind, signer: str, *,
-                        accuracy_class_bps: int, rated_power_w: int, external_code: str) -> int:
-        receipt = self.ledger.tx.transact(self.contract.functions.registerDevice(
-            station_id, int(kind), signer, accuracy_class_bps, rated_power_w, external_code))
+    def register_device(
+        self,
+        station_id: int,
+        kind: DeviceKind,
+        signer: str,
+        *,
+        accuracy_class_bps: int,
+        rated_power_w: int,
+        external_code: str,
+    ) -> int:
+        receipt = self.ledger.tx.transact(
+            self.contract.functions.registerDevice(
+                station_id, int(kind), signer, accuracy_class_bps, rated_power_w, external_code
+            )
+        )
         return int(self._event(receipt, "DeviceRegistered")["deviceId"])
 
-    def set_lease(self, station_id: int, participant: str, leased_wh: int, valid_from: int,
-                  valid_to: int) -> None:
-        self.ledger.tx.transact(self.contract.functions.setLease(
-            station_id, participant, leased_wh, valid_from, valid_to))
+    def set_lease(
+        self, station_id: int, participant: str, leased_wh: int, valid_from: int, valid_to: int
+    ) -> None:
+        self.ledger.tx.transact(
+            self.contract.functions.setLease(
+                station_id, participant, leased_wh, valid_from, valid_to
+            )
+        )
 
     def set_oracle_set(self, signers: list[str], threshold: int) -> OracleConfig:
         self.ledger.tx.transact(self.contract.functions.setOracleSet(signers, threshold))
@@ -97,23 +127,38 @@ class RegistryClient:
 
     def oracle_set_at(self, version: int) -> tuple[list[str], int, bytes]:
         signers, threshold, digest = self.ledger.tx.call(
-            self.contract.functions.oracleSetAt(version))
+            self.contract.functions.oracleSetAt(version)
+        )
         return list(signers), int(threshold), bytes(digest)
 
     def station(self, station_id: int) -> dict[str, Any]:
         (operator, interval_s, eff, rated, capacity, grid_start, region, code_hash) = (
-            self.ledger.tx.call(self.contract.functions.stationOf(station_id)))
-        return {"operator": operator, "interval_seconds": int(interval_s),
-                "round_trip_efficiency_bps": int(eff), "rated_power_w": int(rated),
-                "capacity_wh": int(capacity), "grid_start": int(grid_start),
-                "region": bytes(region).rstrip(b"\0").decode(), "external_code_hash": bytes(code_hash)}
+            self.ledger.tx.call(self.contract.functions.stationOf(station_id))
+        )
+        return {
+            "operator": operator,
+            "interval_seconds": int(interval_s),
+            "round_trip_efficiency_bps": int(eff),
+            "rated_power_w": int(rated),
+            "capacity_wh": int(capacity),
+            "grid_start": int(grid_start),
+            "region": bytes(region).rstrip(b"\0").decode(),
+            "external_code_hash": bytes(code_hash),
+        }
 
     def device_of(self, signer: str) -> int:
         return int(self.ledger.tx.call(self.contract.functions.deviceOf(signer)))
 
     def device(self, device_id: int) -> dict[str, Any]:
         signer, station_id, kind, active, acc, rated, code_hash = self.ledger.tx.call(
-            self.contract.functions.deviceById(device_id))
-        return {"signer": signer, "station_id": int(station_id), "kind": int(kind),
-                "active": bool(active), "accuracy_class_bps": int(acc),
-                "rated_power_w": int(rated), "external_code_hash": bytes(code_hash)}
+            self.contract.functions.deviceById(device_id)
+        )
+        return {
+            "signer": signer,
+            "station_id": int(station_id),
+            "kind": int(kind),
+            "active": bool(active),
+            "accuracy_class_bps": int(acc),
+            "rated_power_w": int(rated),
+            "external_code_hash": bytes(code_hash),
+        }

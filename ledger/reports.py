@@ -44,13 +44,20 @@ class ParticipantDelta:
     curtailed_charged_wh: int = 0
 
     def as_abi(self) -> tuple[str, int, int, int]:
-        return (self.participant, self.charged_wh_total, self.discharged_wh_total,
-                self.curtailed_charged_wh)
+        return (
+            self.participant,
+            self.charged_wh_total,
+            self.discharged_wh_total,
+            self.curtailed_charged_wh,
+        )
 
     def as_typed(self) -> dict[str, Any]:
-        return {"participant": self.participant, "chargedWhTotal": self.charged_wh_total,
-                "dischargedWhTotal": self.discharged_wh_total,
-                "curtailedChargedWh": self.curtailed_charged_wh}
+        return {
+            "participant": self.participant,
+            "chargedWhTotal": self.charged_wh_total,
+            "dischargedWhTotal": self.discharged_wh_total,
+            "curtailedChargedWh": self.curtailed_charged_wh,
+        }
 
 
 @dataclass(frozen=True)
@@ -77,16 +84,31 @@ class IntervalReport:
         return IntervalReport(**{**self.__dict__, "participants": ordered})
 
     def as_abi(self) -> tuple[Any, ...]:
-        return (self.station_id, self.interval_start, self.interval_end, self.readings_root,
-                self.reading_count, self.config_digest, self.soc_bps, self.soh_bps,
-                self.cycle_count, self.alarm_bits, [p.as_abi() for p in self.participants])
+        return (
+            self.station_id,
+            self.interval_start,
+            self.interval_end,
+            self.readings_root,
+            self.reading_count,
+            self.config_digest,
+            self.soc_bps,
+            self.soh_bps,
+            self.cycle_count,
+            self.alarm_bits,
+            [p.as_abi() for p in self.participants],
+        )
 
     def as_typed(self) -> dict[str, Any]:
         return {
-            "stationId": self.station_id, "intervalStart": self.interval_start,
-            "intervalEnd": self.interval_end, "readingsRoot": self.readings_root,
-            "readingCount": self.reading_count, "configDigest": self.config_digest,
-            "socBps": self.soc_bps, "sohBps": self.soh_bps, "cycleCount": self.cycle_count,
+            "stationId": self.station_id,
+            "intervalStart": self.interval_start,
+            "intervalEnd": self.interval_end,
+            "readingsRoot": self.readings_root,
+            "readingCount": self.reading_count,
+            "configDigest": self.config_digest,
+            "socBps": self.soc_bps,
+            "sohBps": self.soh_bps,
+            "cycleCount": self.cycle_count,
             "alarmBits": self.alarm_bits,
             "participants": [p.as_typed() for p in self.participants],
         }
@@ -100,24 +122,35 @@ class IntervalReport:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> IntervalReport:
         return cls(
-            station_id=int(data["stationId"]), interval_start=int(data["intervalStart"]),
+            station_id=int(data["stationId"]),
+            interval_start=int(data["intervalStart"]),
             interval_end=int(data["intervalEnd"]),
             readings_root=bytes.fromhex(str(data["readingsRoot"]).removeprefix("0x")),
             reading_count=int(data["readingCount"]),
             config_digest=bytes.fromhex(str(data["configDigest"]).removeprefix("0x")),
-            soc_bps=int(data["socBps"]), soh_bps=int(data["sohBps"]),
-            cycle_count=int(data["cycleCount"]), alarm_bits=int(data["alarmBits"]),
+            soc_bps=int(data["socBps"]),
+            soh_bps=int(data["sohBps"]),
+            cycle_count=int(data["cycleCount"]),
+            alarm_bits=int(data["alarmBits"]),
             participants=tuple(
-                ParticipantDelta(p["participant"], int(p["chargedWhTotal"]),
-                                 int(p["dischargedWhTotal"]), int(p["curtailedChargedWh"]))
+                ParticipantDelta(
+                    p["participant"],
+                    int(p["chargedWhTotal"]),
+                    int(p["dischargedWhTotal"]),
+                    int(p["curtailedChargedWh"]),
+                )
                 for p in data["participants"]
             ),
         )
 
 
 def domain(chain_id: int, ledger_address: str) -> dict[str, Any]:
-    return {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id,
-            "verifyingContract": ledger_address}
+    return {
+        "name": DOMAIN_NAME,
+        "version": DOMAIN_VERSION,
+        "chainId": chain_id,
+        "verifyingContract": ledger_address,
+    }
 
 
 def report_digest(report: IntervalReport, chain_id: int, ledger_address: str) -> bytes:
@@ -127,15 +160,18 @@ def report_digest(report: IntervalReport, chain_id: int, ledger_address: str) ->
     return bytes(_hash_eip191_message(message))
 
 
-def sign_report(report: IntervalReport, key: bytes | str, chain_id: int,
-                ledger_address: str) -> bytes:
-    signed = Account.sign_typed_data(key, domain(chain_id, ledger_address), REPORT_TYPES,
-                                     report.as_typed())
+def sign_report(
+    report: IntervalReport, key: bytes | str, chain_id: int, ledger_address: str
+) -> bytes:
+    signed = Account.sign_typed_data(
+        key, domain(chain_id, ledger_address), REPORT_TYPES, report.as_typed()
+    )
     return bytes(signed.signature)
 
 
-def recover_report_signer(report: IntervalReport, signature: bytes, chain_id: int,
-                          ledger_address: str) -> str:
+def recover_report_signer(
+    report: IntervalReport, signature: bytes, chain_id: int, ledger_address: str
+) -> str:
     message = encode_typed_data(domain(chain_id, ledger_address), REPORT_TYPES, report.as_typed())
     return str(Account.recover_message(message, signature=signature))
 

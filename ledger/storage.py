@@ -35,13 +35,15 @@ class StorageLedgerClient:
     def address(self) -> str:
         return str(self.contract.address)
 
-    def submit(self, report: IntervalReport, signatures: list[bytes],
-               gas: int | None = None) -> TxReceipt:
+    def submit(
+        self, report: IntervalReport, signatures: list[bytes], gas: int | None = None
+    ) -> TxReceipt:
         fn = self.contract.functions.submitReport(report.as_abi(), signatures)
         return self.ledger.tx.transact(fn, gas=gas)
 
-    def submit_many(self, reports: list[IntervalReport], signatures: list[list[bytes]],
-                    gas: int | None = None) -> TxReceipt:
+    def submit_many(
+        self, reports: list[IntervalReport], signatures: list[list[bytes]], gas: int | None = None
+    ) -> TxReceipt:
         fn = self.contract.functions.submitReports([r.as_abi() for r in reports], signatures)
         return self.ledger.tx.transact(fn, gas=gas)
 
@@ -49,19 +51,33 @@ class StorageLedgerClient:
         return bytes(self.ledger.tx.call(self.contract.functions.hashReport(report.as_abi())))
 
     def account_of(self, station_id: int, participant: str) -> EnergyAccount:
-        return EnergyAccount(*(int(v) for v in self.ledger.tx.call(
-            self.contract.functions.accountOf(station_id, participant))))
+        return EnergyAccount(
+            *(
+                int(v)
+                for v in self.ledger.tx.call(
+                    self.contract.functions.accountOf(station_id, participant)
+                )
+            )
+        )
 
     def avoided_of(self, station_id: int, participant: str) -> AvoidedAccount:
-        return AvoidedAccount(*(int(v) for v in self.ledger.tx.call(
-            self.contract.functions.avoidedOf(station_id, participant))))
+        return AvoidedAccount(
+            *(
+                int(v)
+                for v in self.ledger.tx.call(
+                    self.contract.functions.avoidedOf(station_id, participant)
+                )
+            )
+        )
 
     def report_of(self, station_id: int, interval_start: int) -> tuple[bytes, int]:
         digest, block = self.ledger.tx.call(
-            self.contract.functions.reportOf(station_id, interval_start))
+            self.contract.functions.reportOf(station_id, interval_start)
+        )
         return bytes(digest), int(block)
 
     def latest_interval(self, station_id: int) -> tuple[int, int, int, int]:
         start, end, soc, soh = self.ledger.tx.call(
-            self.contract.functions.latestInterval(station_id))
+            self.contract.functions.latestInterval(station_id)
+        )
         return int(start), int(end), int(soc), int(soh)

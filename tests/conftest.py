@@ -10,11 +10,14 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from sqlalchemy import Engine
+from sqlmodel import SQLModel
 from web3 import Web3
 
 from devnet.anvil import free_port, start_anvil
 from ledger.client import Ledger, tx_manager
 from ledger.compile import Build, compile_suite
+from ledger.db import make_engine
 from ledger.deploy import Deployment, deploy_suite
 from ledger.keys import devnet_keys
 from ledger.settings import LedgerSettings
@@ -83,3 +86,19 @@ def ledger(
 
 def postgres_url() -> str | None:
     return os.environ.get("ESSL_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A fresh database: SQLite in memory, and PostgreSQL when ESSL_TEST_POSTGRES_URL is set."""
+    if request.param == "sqlite":
+        yield make_engine("sqlite://")
+        return
+    url = postgres_url()
+    if not url:
+        pytest.skip("ESSL_TEST_POSTGRES_URL is not set")
+    engine = make_engine(url)
+    SQLModel.metadata.drop_all(engine)
+    SQLModel.metadata.create_all(engine)
+    yield engine
+    engine.dispose()

@@ -30,16 +30,25 @@ def report(
         for addr, c in counters.items()
     )
     return IntervalReport(
-        station_id=station_id, interval_start=start, interval_end=start + INTERVAL_S,
-        readings_root=ROOT, reading_count=3, config_digest=digest, soc_bps=soc_bps,
-        soh_bps=soh_bps, cycle_count=1, alarm_bits=0, participants=deltas,
+        station_id=station_id,
+        interval_start=start,
+        interval_end=start + INTERVAL_S,
+        readings_root=ROOT,
+        reading_count=3,
+        config_digest=digest,
+        soc_bps=soc_bps,
+        soh_bps=soh_bps,
+        cycle_count=1,
+        alarm_bits=0,
+        participants=deltas,
     ).sorted()
 
 
 def signatures(ledger: Ledger, world: World, r: IntervalReport, count: int = 2) -> list[bytes]:
     address = StorageLedgerClient(ledger).address
-    signed = [(o.address, sign_report(r, o.key, ledger.chain_id, address))
-              for o in world.oracles[:count]]
+    signed = [
+        (o.address, sign_report(r, o.key, ledger.chain_id, address)) for o in world.oracles[:count]
+    ]
     return ordered_signatures(signed)
 
 

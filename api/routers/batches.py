@@ -13,7 +13,9 @@ from api.errors import NotFound
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
 
-Root = Annotated[str, Path(pattern=r"^0x[0-9a-f]{64}$", description="Readings Merkle root (lower-case hex).")]
+Root = Annotated[
+    str, Path(pattern=r"^0x[0-9a-f]{64}$", description="Readings Merkle root (lower-case hex).")
+]
 
 
 @router.get("/{root}", response_class=FileResponse)

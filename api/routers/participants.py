@@ -23,10 +23,25 @@ def balances(address: Address, session: SessionDep) -> ParticipantBalances:
         row = totals.get(station_id)
         if lease is None and row is None:
             continue
-        _, charged, discharged, stored, losses, avoided, intervals = row or (station_id, 0, 0, 0, 0, 0, 0)
-        lines.append(EnergyBalance(
-            station_id=station_id, leased_wh=lease.leased_wh if lease else 0,
-            charged_wh=charged, discharged_wh=discharged, balance_wh=stored - discharged,
-            losses_wh=losses, avoided_grams=avoided, intervals=intervals,
-        ))
+        _, charged, discharged, stored, losses, avoided, intervals = row or (
+            station_id,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        )
+        lines.append(
+            EnergyBalance(
+                station_id=station_id,
+                leased_wh=lease.leased_wh if lease else 0,
+                charged_wh=charged,
+                discharged_wh=discharged,
+                balance_wh=stored - discharged,
+                losses_wh=losses,
+                avoided_grams=avoided,
+                intervals=intervals,
+            )
+        )
     return ParticipantBalances(participant=participant, stations=lines)

@@ -21,7 +21,8 @@ def _public(session: SessionDep, row: StationRow) -> StationPublic:
     return StationPublic(
         **row.model_dump(exclude={"block_number"}),
         participants=sorted(queries.latest_leases(session, row.station_id)),
-        latest_interval_start=latest, intervals_on_chain=count,
+        latest_interval_start=latest,
+        intervals_on_chain=count,
     )
 
 
@@ -42,7 +43,9 @@ def get_station(station_id: StationId, session: SessionDep) -> StationPublic:
 def list_intervals(
     station_id: StationId,
     session: SessionDep,
-    from_: Annotated[int | None, Query(alias="from", ge=0, description="Unix seconds, inclusive.")] = None,
+    from_: Annotated[
+        int | None, Query(alias="from", ge=0, description="Unix seconds, inclusive.")
+    ] = None,
     to: Annotated[int | None, Query(ge=0, description="Unix seconds, exclusive.")] = None,
     limit: Annotated[int, Query(ge=1, le=2000)] = 500,
 ) -> list[IntervalPublic]:
@@ -66,16 +69,28 @@ def list_intervals(
             col(ParticipantIntervalRow.interval_start).in_(starts),
         )
     ).all():
-        by_start.setdefault(p.interval_start, []).append(ParticipantIntervalPublic(
-            participant=p.participant, charged_wh=p.charged_wh, discharged_wh=p.discharged_wh,
-            curtailed_wh=p.curtailed_wh, losses_wh=p.losses_wh, avoided_grams=p.avoided_grams,
-            factor_version=p.factor_version,
-        ))
+        by_start.setdefault(p.interval_start, []).append(
+            ParticipantIntervalPublic(
+                participant=p.participant,
+                charged_wh=p.charged_wh,
+                discharged_wh=p.discharged_wh,
+                curtailed_wh=p.curtailed_wh,
+                losses_wh=p.losses_wh,
+                avoided_grams=p.avoided_grams,
+                factor_version=p.factor_version,
+            )
+        )
     return [
         IntervalPublic(
-            station_id=r.station_id, interval_start=r.interval_start, interval_end=r.interval_end,
-            soc_bps=r.soc_bps, soh_bps=r.soh_bps, alarm_bits=r.alarm_bits,
-            readings_root=r.readings_root, reading_count=r.reading_count, tx_hash=r.tx_hash,
+            station_id=r.station_id,
+            interval_start=r.interval_start,
+            interval_end=r.interval_end,
+            soc_bps=r.soc_bps,
+            soh_bps=r.soh_bps,
+            alarm_bits=r.alarm_bits,
+            readings_root=r.readings_root,
+            reading_count=r.reading_count,
+            tx_hash=r.tx_hash,
             block_number=r.block_number,
             participants=sorted(by_start.get(r.interval_start, []), key=lambda x: x.participant),
         )

@@ -15,12 +15,21 @@ from web3 import Web3
 from web3._utils.events import get_event_data
 
 from ledger.client import Ledger
+from ledger.errors import LedgerError
 from ledger.index.projections import PROJECTIONS, EventMeta
 from ledger.index.tables import BLOCK_TABLES, ChainEvent, Checkpoint, SeenBlock
 from ledger.reverts import abi_type
 from ledger.tx import with_retries
 
 CHECKPOINT = "suite"
+
+
+class IndexerChainMismatch(LedgerError):
+    def __init__(self, indexed: int, connected: int) -> None:
+        super().__init__(
+            f"the database indexes chain {indexed}, not {connected}: "
+            "point ESSL_DATABASE_URL at another database"
+        )
 
 
 @dataclass
@@ -42,8 +51,9 @@ def _jsonable(value: Any) -> Any:
 
 
 class Indexer:
-    def __init__(self, ledger: Ledger, engine: Engine, *, confirmations: int = 0,
-                 batch_blocks: int = 2000) -> None:
+    def __init__(
+        self, ledger: Ledger, engine: Engine, *, confirmations: int = 0, batch_blocks: int = 2000
+    ) -> None:
         self.ledger = ledger
         self.engine = engine
         self.confirmations = confirmations
@@ -73,7 +83,8 @@ class Indexer:
         if self._chain_hash(checkpoint.block_number) == checkpoint.block_hash:
             return None
         seen = session.exec(
-            select(SeenBlock).where(SeenBlock.block_number < checkpoint.block_number)
+            select(SeenBlock)
+            .where(SeenBlock.block_number < checkpoint.block_number)
             .order_by(SeenBlock.block_number.desc())  # type: ignore[attr-defined]
         ).all()
         for block in seen:
@@ -95,10 +106,7 @@ class Indexer:
         with Session(self.engine) as session:
             checkpoint = session.get(Checkpoint, CHECKPOINT)
             if checkpoint is not None and checkpoint.chain_id != self.ledger.chain_id:
-                raise ValueError(
-                    f"the database indexes chain {checkpoint.chain_id}, not {self.ledger.chain_id}: "
-                    "point ESSL_DATABASE_URL at another database"
-                )
+                raise IndexerChainMismatch(checkpoint.chain_id, self.ledger.chain_id)
             start = self.ledger.deployment.deploy_block
             if checkpoint is not None:
                 ancestor = self._find_ancestor(session, checkpoint)
@@ -123,15 +131,30 @@ class Indexer:
             session.commit()
         return IndexRun(from_block=first, to_block=head, events=total, rewound_to=rewound)
 
+    def _timestamp(self, number: int) -> int:
+        return int(with_retries(lambda: self.w3.eth.get_block(number))["timestamp"])
+
     def _save_checkpoint(self, session: Session, number: int, block_hash: str) -> None:
-        session.merge(Checkpoint(name=CHECKPOINT, chain_id=self.ledger.chain_id,
-                                 block_number=number, block_hash=block_hash))
+        session.merge(
+            Checkpoint(
+                name=CHECKPOINT,
+                chain_id=self.ledger.chain_id,
+                block_number=number,
+                block_hash=block_hash,
+            )
+        )
         session.merge(SeenBlock(block_number=number, block_hash=block_hash))
 
     def _index_range(self, session: Session, start: int, end: int) -> int:
-        logs = with_retries(lambda: self.w3.eth.get_logs({
-            "fromBlock": start, "toBlock": end, "address": list(self._addresses),
-        }))
+        logs = with_retries(
+            lambda: self.w3.eth.get_logs(
+                {
+                    "fromBlock": start,
+                    "toBlock": end,
+                    "address": list(self._addresses),
+                }
+            )
+        )
         timestamps: dict[int, int] = {}
         count = 0
         for log in logs:
@@ -143,19 +166,29 @@ class Indexer:
             args = _jsonable(dict(decoded["args"]))
             number = int(log["blockNumber"])
             if number not in timestamps:
-                timestamps[number] = int(with_retries(lambda n=number: self.w3.eth.get_block(n))["timestamp"])  # type: ignore[misc]
+                timestamps[number] = self._timestamp(number)
             meta = EventMeta(
-                block_number=number, log_index=int(log["logIndex"]),
-                tx_hash="0x" + bytes(log["transactionHash"]).hex(), contract=contract,
-                event=abi["name"], timestamp=timestamps[number],
+                block_number=number,
+                log_index=int(log["logIndex"]),
+                tx_hash="0x" + bytes(log["transactionHash"]).hex(),
+                contract=contract,
+                event=abi["name"],
+                timestamp=timestamps[number],
             )
-            session.merge(ChainEvent(
-                block_number=meta.block_number, log_index=meta.log_index, tx_hash=meta.tx_hash,
-                contract=contract, event=meta.event, args_json=json.dumps(args),
-                timestamp=meta.timestamp,
-            ))
-            session.merge(SeenBlock(block_number=number,
-                                    block_hash="0x" + bytes(log["blockHash"]).hex()))
+            session.merge(
+                ChainEvent(
+                    block_number=meta.block_number,
+                    log_index=meta.log_index,
+                    tx_hash=meta.tx_hash,
+                    contract=contract,
+                    event=meta.event,
+                    args_json=json.dumps(args),
+                    timestamp=meta.timestamp,
+                )
+            )
+            session.merge(
+                SeenBlock(block_number=number, block_hash="0x" + bytes(log["blockHash"]).hex())
+            )
             handler = PROJECTIONS.get(meta.event)
             if handler is not None:
                 handler(session, args, meta)

@@ -128,6 +128,13 @@ class ParticipantIntervalRow(SQLModel, table=True):
 
 
 BLOCK_TABLES: tuple[type[SQLModel], ...] = (
-    ChainEvent, StationRow, DeviceRow, DeviceKeyRow, LeaseRow, OracleSetRow, ReportRow,
-    ParticipantIntervalRow, SeenBlock,
+    ChainEvent,
+    StationRow,
+    DeviceRow,
+    DeviceKeyRow,
+    LeaseRow,
+    OracleSetRow,
+    ReportRow,
+    ParticipantIntervalRow,
+    SeenBlock,
 )

@@ -14,7 +14,11 @@ def test_deploy_writes_the_deployment_file_and_reuses_it(
     first = deploy_suite(tx, build, tmp_path, after_deploy=configure_suite)
     assert not first.reused
     assert set(first.contracts) == {
-        "Registry", "EmissionFactors", "StorageLedger", "CarbonCredits", "SettlementAnchor"
+        "Registry",
+        "EmissionFactors",
+        "StorageLedger",
+        "CarbonCredits",
+        "SettlementAnchor",
     }
     recorded = json.loads(deployment_path(tmp_path, first.chain_id).read_text())
     assert recorded["source_hash"] == build.source_hash
@@ -41,5 +45,5 @@ def test_deploy_again_when_the_recorded_code_is_gone(
 def test_default_factor_dataset_is_registered_at_deploy(ledger: Ledger) -> None:
     factors = ledger.contract("EmissionFactors")
     assert factors.functions.latestVersion().call() >= 1
-    version, grams = factors.functions.currentFactor(b"CN-QH".ljust(32, b"\0")).call()
+    _version, grams = factors.functions.currentFactor(b"CN-QH".ljust(32, b"\0")).call()
     assert grams == 156_700

@@ -30,7 +30,9 @@ def test_python_digest_equals_the_contracts(ledger: Ledger, world: World, statio
 def test_a_report_signed_in_python_is_accepted(ledger: Ledger, world: World, station: int) -> None:
     gen, con = world.participants[0].address, world.participants[3].address
     submit(ledger, world, report(ledger, station, 0, {gen: (10 * MWH, 0), con: (20 * MWH, 0)}))
-    submit(ledger, world, report(ledger, station, 1, {gen: (10 * MWH, 0), con: (20 * MWH, 5 * MWH)}))
+    submit(
+        ledger, world, report(ledger, station, 1, {gen: (10 * MWH, 0), con: (20 * MWH, 5 * MWH)})
+    )
     client = StorageLedgerClient(ledger)
     account = client.account_of(station, con)
     assert account.charged_wh == 20 * MWH and account.discharged_wh == 5 * MWH

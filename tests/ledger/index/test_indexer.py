@@ -1,0 +1,93 @@
+import json
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from devnet.world import World, demo_world, register_world
+from ledger.client import Ledger
+from ledger.index.indexer import Indexer
+from ledger.index.tables import LeaseRow, ParticipantIntervalRow, ReportRow, StationRow
+from ledger.storage import StorageLedgerClient
+from tests.helpers import ROOT, report, submit, with_root
+
+MWH = 1_000_000
+
+
+@pytest.fixture
+def world() -> World:
+    return demo_world()
+
+
+@pytest.fixture
+def station(ledger: Ledger, world: World) -> int:
+    return register_world(ledger, world)
+
+
+def sql_reports(engine: Engine) -> dict[int, str]:
+    with Session(engine) as s:
+        return {r.interval_start: r.readings_root for r in s.exec(select(ReportRow)).all()}
+
+
+def test_indexes_registry_and_reports_and_is_idempotent(
+    ledger: Ledger, world: World, station: int, engine: Engine
+) -> None:
+    gen = world.participants[0].address
+    submit(ledger, world, report(ledger, station, 0, {gen: (4 * MWH, 0)}))
+    submit(ledger, world, report(ledger, station, 1, {gen: (6 * MWH, MWH)}))
+    indexer = Indexer(ledger, engine)
+    first = indexer.run_once()
+    again = indexer.run_once()
+    assert first.events > 0 and again.events == 0
+
+    with Session(engine) as s:
+        row = s.get(StationRow, station)
+        assert row is not None and row.region == "CN-QH" and row.capacity_wh == 200 * MWH
+        assert len(s.exec(select(LeaseRow)).all()) == len(world.participants)
+        intervals = s.exec(
+            select(ParticipantIntervalRow).where(ParticipantIntervalRow.participant == gen)
+        ).all()
+        assert sorted((i.charged_wh, i.discharged_wh) for i in intervals) == [
+            (2 * MWH, MWH),
+            (4 * MWH, 0),
+        ]
+        rep = s.exec(select(ReportRow)).first()
+        assert rep is not None and len(json.loads(rep.signers_json)) == 2
+    account = StorageLedgerClient(ledger).account_of(station, gen)
+    assert sum(i.charged_wh for i in intervals) == account.charged_wh
+    assert sum(i.losses_wh for i in intervals) == account.losses_wh
+
+
+def test_a_replaced_block_is_detected_and_the_tables_rewound(
+    ledger: Ledger, world: World, station: int, engine: Engine
+) -> None:
+    gen = world.participants[0].address
+    submit(ledger, world, report(ledger, station, 0, {gen: (4 * MWH, 0)}))
+    indexer = Indexer(ledger, engine)
+    indexer.run_once()
+
+    snap = ledger.w3.provider.make_request("evm_snapshot", [])["result"]
+    submit(ledger, world, report(ledger, station, 1, {gen: (6 * MWH, 0)}))
+    submit(ledger, world, report(ledger, station, 2, {gen: (7 * MWH, 0)}))
+    indexer.run_once()
+    assert set(sql_reports(engine)) == {
+        report(ledger, station, i, {}).interval_start for i in range(3)
+    }
+
+    # The chain replaces the last two blocks with a different history of the same height.
+    ledger.w3.provider.make_request("evm_revert", [snap])
+    ledger.tx._next_nonce = None  # the node forgot those transactions
+    other_root = bytes.fromhex("22" * 32)
+    submit(ledger, world, with_root(report(ledger, station, 1, {gen: (5 * MWH, 0)}), other_root))
+    ledger.w3.provider.make_request("evm_mine", [])
+
+    run = indexer.run_once()
+    assert run.rewound_to is not None
+    on_sql = sql_reports(engine)
+    starts = sorted(on_sql)
+    assert len(starts) == 2
+    assert on_sql[starts[0]] == "0x" + ROOT.hex()
+    assert on_sql[starts[1]] == "0x" + other_root.hex()
+    with Session(engine) as s:
+        charged = sum(i.charged_wh for i in s.exec(select(ParticipantIntervalRow)).all())
+    assert charged == StorageLedgerClient(ledger).account_of(station, gen).charged_wh == 5 * MWH
