@@ -77,9 +77,11 @@ contract StorageLedger is EIP712, IStorageLedger {
     IRegistry private immutable _registry;
     IEmissionFactors private immutable _factors;
 
-    mapping(uint32 stationId => StationState) private _stations;
+    /// @dev Packed StationState, see _packStation.
+    mapping(uint32 stationId => uint256) private _stations;
     mapping(uint32 stationId => bytes32) private _regions;
-    mapping(uint32 stationId => mapping(address participant => Account)) private _accounts;
+    /// @dev Packed Account, see _packAccount.
+    mapping(uint32 stationId => mapping(address participant => uint256)) private _accounts;
     mapping(uint32 stationId => mapping(address participant => uint96)) private _consumed;
     /// @dev bytes24(digest) << 64 | blockNumber.
     mapping(uint32 stationId => mapping(uint64 intervalStart => uint256)) private _reports;
@@ -90,6 +92,41 @@ contract StorageLedger is EIP712, IStorageLedger {
     }
 
     // ------------------------------------------------------------------ internal
+
+    // Hand packing: one SLOAD/SSTORE per slot instead of one per struct member (solc without via-IR
+    // reads and writes packed struct members one by one).
+
+    /// @dev Account word: chargedWh [0,64) | dischargedWh [64,128) | balanceWh [128,192) | avoidedGrams [192,256).
+    function _packAccount(Account memory a) internal pure returns (uint256) {
+        return uint256(a.chargedWh) | (uint256(a.dischargedWh) << 64) | (uint256(a.balanceWh) << 128)
+            | (uint256(uint64(a.avoidedGrams)) << 192);
+    }
+
+    function _unpackAccount(uint256 w) internal pure returns (Account memory a) {
+        a.chargedWh = uint64(w);
+        a.dischargedWh = uint64(w >> 64);
+        a.balanceWh = uint64(w >> 128);
+        a.avoidedGrams = int64(uint64(w >> 192));
+    }
+
+    /// @dev Station word: lastEnd [0,40) | socBps [40,56) | sohBps [56,72) | factorVersion [72,104) |
+    /// intervalSeconds [104,136) | gridOffset [136,168) | effBps [168,184) | capacityWh [184,248).
+    function _packStation(StationState memory st) internal pure returns (uint256) {
+        return uint256(st.lastEnd) | (uint256(st.socBps) << 40) | (uint256(st.sohBps) << 56)
+            | (uint256(st.factorVersion) << 72) | (uint256(st.intervalSeconds) << 104) | (uint256(st.gridOffset) << 136)
+            | (uint256(st.effBps) << 168) | (uint256(st.capacityWh) << 184);
+    }
+
+    function _unpackStation(uint256 w) internal pure returns (StationState memory st) {
+        st.lastEnd = uint40(w);
+        st.socBps = uint16(w >> 40);
+        st.sohBps = uint16(w >> 56);
+        st.factorVersion = uint32(w >> 72);
+        st.intervalSeconds = uint32(w >> 104);
+        st.gridOffset = uint32(w >> 136);
+        st.effBps = uint16(w >> 168);
+        st.capacityWh = uint64(w >> 184);
+    }
 
     function _loadContext() internal view returns (Context memory ctx) {
         (ctx.configDigest, ctx.threshold,) = _registry.oracleConfig();
@@ -160,7 +197,7 @@ contract StorageLedger is EIP712, IStorageLedger {
 
     /// @dev Load the station slot, caching the registry parameters on first use.
     function _loadStation(uint32 stationId) internal returns (StationState memory st) {
-        st = _stations[stationId];
+        st = _unpackStation(_stations[stationId]);
         if (st.intervalSeconds == 0) st = _cacheStation(stationId);
     }
 
@@ -171,7 +208,7 @@ contract StorageLedger is EIP712, IStorageLedger {
         st.gridOffset = uint32(s.gridStart % s.intervalSeconds); // < intervalSeconds, fits uint32
         st.effBps = s.roundTripEfficiencyBps;
         st.capacityWh = s.capacityWh;
-        _stations[stationId] = st;
+        _stations[stationId] = _packStation(st);
         _regions[stationId] = s.region;
         emit StationCached(
             stationId, s.region, s.intervalSeconds, s.gridStart, s.roundTripEfficiencyBps, s.capacityWh
@@ -204,7 +241,7 @@ contract StorageLedger is EIP712, IStorageLedger {
         if (lease.leasedWh == 0 || r.intervalStart < lease.validFrom || r.intervalStart >= lease.validTo) {
             revert StorageLedgerNoActiveLease(r.stationId, p.participant, r.intervalStart);
         }
-        Account memory a = _accounts[r.stationId][p.participant];
+        Account memory a = _unpackAccount(_accounts[r.stationId][p.participant]);
         if (p.chargedWhTotal < a.chargedWh) {
             revert StorageLedgerCounterDecreased(r.stationId, p.participant, a.chargedWh, p.chargedWhTotal);
         }
@@ -246,7 +283,7 @@ contract StorageLedger is EIP712, IStorageLedger {
         a.chargedWh = p.chargedWhTotal;
         a.dischargedWh = p.dischargedWhTotal;
         a.avoidedGrams = int64(avoided); // range checked above
-        _writeAccount(r, p, a, chargedWh, dischargedWh, avoidedDelta, rates.factorVersion);
+        _writeAccount(r, p, a, chargedWh, dischargedWh, avoidedDelta);
     }
 
     function _writeAccount(
@@ -255,19 +292,11 @@ contract StorageLedger is EIP712, IStorageLedger {
         Account memory a,
         uint64 chargedWh,
         uint64 dischargedWh,
-        int256 avoidedDelta,
-        uint32 factorVersion
+        int256 avoidedDelta
     ) internal {
-        _accounts[r.stationId][p.participant] = a;
+        _accounts[r.stationId][p.participant] = _packAccount(a);
         emit ParticipantIntervalRecorded(
-            r.stationId,
-            p.participant,
-            r.intervalStart,
-            chargedWh,
-            dischargedWh,
-            p.curtailedChargedWh,
-            avoidedDelta,
-            factorVersion
+            r.stationId, p.participant, chargedWh, dischargedWh, p.curtailedChargedWh, avoidedDelta
         );
     }
 
@@ -275,7 +304,7 @@ contract StorageLedger is EIP712, IStorageLedger {
     function _recordReport(Report calldata r, bytes32 digest, StationState memory st, address[] memory signers)
         internal
     {
-        _stations[r.stationId] = st;
+        _stations[r.stationId] = _packStation(st);
         _reports[r.stationId][r.intervalStart] = (uint256(digest) & ~uint256(type(uint64).max)) | block.number;
         emit ReportAccepted(
             r.stationId,
@@ -288,6 +317,7 @@ contract StorageLedger is EIP712, IStorageLedger {
             r.sohBps,
             r.cycleCount,
             r.alarmBits,
+            st.factorVersion,
             signers
         );
     }
@@ -403,7 +433,7 @@ contract StorageLedger is EIP712, IStorageLedger {
             revert StorageLedgerUnauthorized(msg.sender, LEDGER_WRITER_ROLE);
         }
         uint96 consumed = _consumed[stationId][participant];
-        uint256 unissued = _unissued(_accounts[stationId][participant].avoidedGrams, consumed);
+        uint256 unissued = _unissued(_unpackAccount(_accounts[stationId][participant]).avoidedGrams, consumed);
         if (grams > unissued) revert StorageLedgerInsufficientAvoided(stationId, participant, unissued, grams);
         // consumed + grams <= avoidedGrams <= type(int64).max < type(uint96).max.
         unchecked {
@@ -419,7 +449,7 @@ contract StorageLedger is EIP712, IStorageLedger {
         view
         returns (uint64 chargedWh, uint64 dischargedWh, uint64 balanceWh, uint64 lossesWh)
     {
-        Account memory a = _accounts[stationId][participant];
+        Account memory a = _unpackAccount(_accounts[stationId][participant]);
         // balance + losses = charged - discharged (see IStorageLedger), so this cannot underflow.
         unchecked {
             lossesWh = a.chargedWh - a.dischargedWh - a.balanceWh;
@@ -433,9 +463,9 @@ contract StorageLedger is EIP712, IStorageLedger {
         view
         returns (int128 avoidedGrams, uint96 consumedGrams, uint256 unissuedGrams, uint32 factorVersion)
     {
-        int64 avoided = _accounts[stationId][participant].avoidedGrams;
+        int64 avoided = _unpackAccount(_accounts[stationId][participant]).avoidedGrams;
         consumedGrams = _consumed[stationId][participant];
-        return (avoided, consumedGrams, _unissued(avoided, consumedGrams), _stations[stationId].factorVersion);
+        return (avoided, consumedGrams, _unissued(avoided, consumedGrams), _unpackStation(_stations[stationId]).factorVersion);
     }
 
     /// @inheritdoc IStorageLedger
@@ -454,7 +484,7 @@ contract StorageLedger is EIP712, IStorageLedger {
         view
         returns (uint64 intervalStart, uint64 intervalEnd, uint16 socBps, uint16 sohBps)
     {
-        StationState memory st = _stations[stationId];
+        StationState memory st = _unpackStation(_stations[stationId]);
         if (st.lastEnd == 0) return (0, 0, 0, 0);
         return (st.lastEnd - st.intervalSeconds, st.lastEnd, st.socBps, st.sohBps);
     }

@@ -65,7 +65,9 @@ interface ISettlementAnchor {
     /// @notice A statement must have at least one participant.
     error SettlementAnchorNoParticipants();
     /// @notice `supersedesVersion` does not name the latest version of the period (0 when none exists).
-    error SettlementAnchorSupersededMismatch(uint32 stationId, uint32 period, uint16 supersedesVersion, uint16 latestVersion);
+    error SettlementAnchorSupersededMismatch(
+        uint32 stationId, uint32 period, uint16 supersedesVersion, uint16 latestVersion
+    );
     /// @notice A new version must be greater than the one it supersedes.
     error SettlementAnchorVersionNotIncreasing(uint16 version, uint16 supersedesVersion);
     /// @notice The statement to supersede is Final (or otherwise not replaceable).
@@ -103,7 +105,9 @@ interface ISettlementAnchor {
     );
 
     /// @notice `oldVersion` was replaced by `newVersion`.
-    event StatementSuperseded(uint32 indexed stationId, uint32 indexed period, uint16 indexed oldVersion, uint16 newVersion);
+    event StatementSuperseded(
+        uint32 indexed stationId, uint32 indexed period, uint16 indexed oldVersion, uint16 newVersion
+    );
 
     /// @notice `participant` acknowledged its line.
     event StatementAcknowledged(
