@@ -13,10 +13,12 @@ from eth_hash.auto import keccak
 from ledger.client import Ledger
 from ledger.keys import devnet_keys
 from ledger.registry import DeviceKind, RegistryClient, StationParams
+from ledger.reports import IntervalReport, ordered_signatures, sign_report
 
 DAY_START = 1_795_363_200  # 2026-11-22 16:00 UTC = 2026-11-23 00:00 in China (UTC+8)
 INTERVAL_S = 900
 MWH = 1_000_000  # Wh
+PARTICIPANT_POWER_W = 20_000_000  # each channel's share of the 100 MW converter
 
 
 @dataclass(frozen=True)
@@ -67,11 +69,11 @@ def device_key(name: str) -> LocalAccount:
 def demo_world() -> World:
     keys = [Account.from_key(k) for k in devnet_keys()]
     participants = (
-        Participant("Qinghai Wind 1", "generator", keys[5], 40 * MWH),
-        Participant("Golmud Solar 2", "generator", keys[6], 40 * MWH),
-        Participant("Hainan PV 3", "generator", keys[7], 30 * MWH),
-        Participant("Xining Steel", "consumer", keys[8], 50 * MWH),
-        Participant("Haidong Data Center", "consumer", keys[9], 40 * MWH),
+        Participant("Qinghai Wind 1", "generator", keys[5], 30 * MWH),
+        Participant("Golmud Solar 2", "generator", keys[6], 30 * MWH),
+        Participant("Hainan PV 3", "generator", keys[7], 20 * MWH),
+        Participant("Xining Steel", "consumer", keys[8], 35 * MWH),
+        Participant("Haidong Data Center", "consumer", keys[9], 25 * MWH),
     )
     devices = [
         Device(
@@ -149,3 +151,15 @@ def register_world(ledger: Ledger, world: World) -> int:
         sorted((o.address for o in world.oracles), key=lambda a: int(a, 16)), world.threshold
     )
     return station_id
+
+
+def oracle_signatures(
+    ledger: Ledger, world: World, report: IntervalReport, count: int | None = None
+) -> list[bytes]:
+    """The first `count` (default: threshold) demo oracles' signatures, in contract order."""
+    address = ledger.deployment.address("StorageLedger")
+    signed = [
+        (o.address, sign_report(report, o.key, ledger.chain_id, address))
+        for o in world.oracles[: count or world.threshold]
+    ]
+    return ordered_signatures(signed)

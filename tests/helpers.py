@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from devnet.world import DAY_START, INTERVAL_S, World
+from devnet.world import DAY_START, INTERVAL_S, World, oracle_signatures
 from ledger.client import Ledger
 from ledger.registry import RegistryClient
-from ledger.reports import IntervalReport, ParticipantDelta, ordered_signatures, sign_report
+from ledger.reports import IntervalReport, ParticipantDelta
 from ledger.storage import StorageLedgerClient
 
 ROOT = bytes.fromhex("11" * 32)
@@ -45,11 +45,7 @@ def report(
 
 
 def signatures(ledger: Ledger, world: World, r: IntervalReport, count: int = 2) -> list[bytes]:
-    address = StorageLedgerClient(ledger).address
-    signed = [
-        (o.address, sign_report(r, o.key, ledger.chain_id, address)) for o in world.oracles[:count]
-    ]
-    return ordered_signatures(signed)
+    return oracle_signatures(ledger, world, r, count)
 
 
 def submit(ledger: Ledger, world: World, r: IntervalReport) -> None:
