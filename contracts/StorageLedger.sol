@@ -283,7 +283,7 @@ contract StorageLedger is EIP712, IStorageLedger {
         a.chargedWh = p.chargedWhTotal;
         a.dischargedWh = p.dischargedWhTotal;
         a.avoidedGrams = int64(avoided); // range checked above
-        _writeAccount(r, p, a, chargedWh, dischargedWh, avoidedDelta);
+        _writeAccount(r, p, a, chargedWh, dischargedWh, avoidedDelta, rates.factorVersion);
     }
 
     function _writeAccount(
@@ -292,33 +292,37 @@ contract StorageLedger is EIP712, IStorageLedger {
         Account memory a,
         uint64 chargedWh,
         uint64 dischargedWh,
-        int256 avoidedDelta
+        int256 avoidedDelta,
+        uint32 factorVersion
     ) internal {
         _accounts[r.stationId][p.participant] = _packAccount(a);
         emit ParticipantIntervalRecorded(
-            r.stationId, p.participant, chargedWh, dischargedWh, p.curtailedChargedWh, avoidedDelta
+            r.stationId,
+            p.participant,
+            r.intervalStart,
+            chargedWh,
+            dischargedWh,
+            p.curtailedChargedWh,
+            avoidedDelta,
+            factorVersion
         );
     }
 
     /// @dev Write the station slot and the report key, then announce the report.
-    function _recordReport(Report calldata r, bytes32 digest, StationState memory st, address[] memory signers)
-        internal
-    {
+    function _recordReport(
+        Report calldata r,
+        bytes32 digest,
+        StationState memory st,
+        uint32 gramsPerMWh,
+        address[] memory signers
+    ) internal {
         _stations[r.stationId] = _packStation(st);
+        emit StationStateRecorded(
+            r.stationId, r.intervalStart, r.socBps, r.sohBps, r.cycleCount, r.alarmBits, st.factorVersion, gramsPerMWh
+        );
         _reports[r.stationId][r.intervalStart] = (uint256(digest) & ~uint256(type(uint64).max)) | block.number;
         emit ReportAccepted(
-            r.stationId,
-            r.intervalStart,
-            r.intervalEnd,
-            digest,
-            r.readingsRoot,
-            r.readingCount,
-            r.socBps,
-            r.sohBps,
-            r.cycleCount,
-            r.alarmBits,
-            st.factorVersion,
-            signers
+            r.stationId, r.intervalStart, r.intervalEnd, digest, r.readingsRoot, r.readingCount, signers
         );
     }
 
@@ -370,7 +374,7 @@ contract StorageLedger is EIP712, IStorageLedger {
         st.socBps = r.socBps;
         st.sohBps = r.sohBps;
         st.factorVersion = rates.factorVersion;
-        _recordReport(r, digest, st, signers);
+        _recordReport(r, digest, st, rates.gramsPerMWh, signers);
         return true;
     }
 

@@ -110,9 +110,7 @@ interface IStorageLedger {
 
     // ------------------------------------------------------------------ events
 
-    /// @notice A report was accepted. BMS state at interval end is carried here (only soc/soh of the
-    /// latest interval are stored). `factorVersion` is the emission factor version applied to every
-    /// participant of the report. `signers` are the recovered oracle addresses (ascending).
+    /// @notice A report was accepted. `signers` are the recovered oracle addresses (ascending).
     event ReportAccepted(
         uint32 indexed stationId,
         uint64 indexed intervalStart,
@@ -120,32 +118,39 @@ interface IStorageLedger {
         bytes32 digest,
         bytes32 readingsRoot,
         uint32 readingCount,
-        uint16 socBps,
-        uint16 sohBps,
-        uint32 cycleCount,
-        uint32 alarmBits,
-        uint32 factorVersion,
         address[] signers
     );
     /// @notice A report with an already accepted key and the same digest was resubmitted (no-op).
     event ReportDuplicate(uint32 indexed stationId, uint64 indexed intervalStart, bytes32 digest);
     /// @notice The accepted interval does not start where the previous one ended.
     event IntervalGap(uint32 indexed stationId, uint64 previousEnd, uint64 intervalStart);
-    /// @notice A participant's interval deltas were booked (the indexer's primary input). Emitted
-    /// before the report's ReportAccepted in the same transaction; the interval start and the
-    /// emission factor version are those of the next ReportAccepted log of the same station
-    /// (kept out of this event to save 2 x 256 gas per participant).
+    /// @notice Station state at the end of an accepted interval and the emission factor applied;
+    /// emitted right before the report's ReportAccepted (only soc/soh of the latest interval are stored).
+    event StationStateRecorded(
+        uint32 indexed stationId,
+        uint64 indexed intervalStart,
+        uint16 socBps,
+        uint16 sohBps,
+        uint32 cycleCount,
+        uint32 alarmBits,
+        uint32 factorVersion,
+        uint32 gramsPerMWh
+    );
+    /// @notice A participant's interval deltas were booked (the indexer's primary input).
     /// @param chargedWh Interval charged energy (counter delta).
     /// @param dischargedWh Interval discharged energy (counter delta).
     /// @param curtailedChargedWh Curtailed share of chargedWh.
     /// @param avoidedGrams Signed avoided-emissions delta in gCO2e.
+    /// @param factorVersion Emission factor version used.
     event ParticipantIntervalRecorded(
         uint32 indexed stationId,
         address indexed participant,
+        uint64 intervalStart,
         uint64 chargedWh,
         uint64 dischargedWh,
         uint64 curtailedChargedWh,
-        int256 avoidedGrams
+        int256 avoidedGrams,
+        uint32 factorVersion
     );
     /// @notice Station parameters were copied from the registry into the ledger's cache.
     event StationCached(
