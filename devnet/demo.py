@@ -1,14 +1,27 @@
-"""The demo: a local devnet, the deployed suite and a shared station's day, end to end."""
+"""The demo: a local devnet, the deployed suite, and one simulated day of a shared station
+relayed by three oracle nodes (2-of-3), indexed and summarised."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.console import Console
+from rich.progress import Progress
+from sqlmodel import Session, func, select
 
 from devnet.anvil import Devnet, answers
-from ledger.client import open_ledger
+from devnet.oracle_config import demo_oracle_config, to_toml
+from devnet.world import demo_world, register_world
+from ledger.client import Ledger, open_ledger
+from ledger.db import make_engine
+from ledger.index.indexer import Indexer
+from ledger.index.tables import ReportRow
 from ledger.settings import LedgerSettings
+from ledger.storage import StorageLedgerClient
+from oracle.service import Clock, build_oracle, drain, run_due
+
+INTERVALS = 96
 
 
 def ensure_chain(settings: LedgerSettings, port: int, progress: Console | None) -> LedgerSettings:
@@ -22,22 +35,93 @@ def ensure_chain(settings: LedgerSettings, port: int, progress: Console | None) 
 
 
 def run_demo(settings: LedgerSettings, *, port: int, progress: Console | None) -> dict[str, Any]:
+    started = time.monotonic()
     settings = ensure_chain(settings, port, progress)
-    if progress:
-        progress.print("compiling and deploying the contract suite ...")
+    say = progress.print if progress else (lambda *_: None)
+    say("compiling and deploying the contract suite ...")
     ledger = open_ledger(settings, deploy_if_missing=True)
+    world = demo_world()
+    station_id = register_world(ledger, world)
+    say(
+        f"station {station_id}: {world.station.external_code}, "
+        f"{len(world.participants)} participants, {len(world.devices)} devices, "
+        f"{world.threshold}-of-{len(world.oracles)} oracles"
+    )
+
+    oracle_cfg = demo_oracle_config(
+        world,
+        station_id=station_id,
+        rpc_url=settings.rpc_url,
+        deployments_dir=settings.deployments_dir,
+        state_dir=settings.state_dir,
+        intervals=INTERVALS,
+    )
+    config_path = settings.state_dir / "oracle.toml"
+    config_path.write_text(to_toml(oracle_cfg))
+    oracle = build_oracle(oracle_cfg, settings)
+    readings = rejected = 0
+    with Progress(console=progress, disable=progress is None, transient=True) as bar:
+        task = bar.add_task("relaying the simulated day", total=INTERVALS)
+
+        def tick(outcome: Any, confirmed: list[int]) -> None:
+            nonlocal readings, rejected
+            readings += outcome.readings
+            rejected += outcome.rejected
+            bar.advance(task)
+
+        run_due(oracle, Clock(oracle_cfg.start, 0), on_interval=tick)
+        drain(oracle)
+    indexed = index(ledger, settings)
+    storage = StorageLedgerClient(ledger)
     return {
         "chain_id": ledger.chain_id,
         "rpc_url": settings.rpc_url,
         "deployment_reused": ledger.deployment.reused,
         "contracts": {n: c.address for n, c in ledger.deployment.contracts.items()},
+        "stations": [station_id],
+        "participants": [
+            {
+                "name": p.name,
+                "role": p.role,
+                "address": p.address,
+                "leased_wh": p.leased_wh,
+                **storage.account_of(station_id, p.address).__dict__,
+                "avoided_grams": storage.avoided_of(station_id, p.address).avoided_grams,
+            }
+            for p in world.participants
+        ],
+        "readings": readings,
+        "rejected_readings": rejected,
+        "intervals_on_chain": indexed,
+        "archive": str(oracle_cfg.archive_dir),
+        "oracle_config": str(config_path),
+        "database_url": settings.database_url,
+        "seconds": round(time.monotonic() - started, 1),
     }
+
+
+def index(ledger: Ledger, settings: LedgerSettings) -> int:
+    engine = make_engine(settings.database_url)
+    Indexer(ledger, engine).run_once()
+    with Session(engine) as s:
+        return int(s.exec(select(func.count()).select_from(ReportRow)).one())
 
 
 def print_summary(result: dict[str, Any], console: Console) -> None:
     console.print(f"chain {result['chain_id']} at {result['rpc_url']}")
     for name, address in result["contracts"].items():
         console.print(f"  {name:<18} {address}")
+    console.print(
+        f"{result['intervals_on_chain']} intervals on-chain from {result['readings']} readings "
+        f"({result['rejected_readings']} rejected), batches in {result['archive']}"
+    )
+    for p in result["participants"]:
+        console.print(
+            f"  {p['name']:<22} charged {p['charged_wh'] / 1e6:8.2f} MWh  discharged "
+            f"{p['discharged_wh'] / 1e6:8.2f} MWh  stored {p['balance_wh'] / 1e6:7.2f} MWh  "
+            f"avoided {p['avoided_grams'] / 1e6:8.3f} tCO2e"
+        )
+    console.print(f"done in {result['seconds']} s")
 
 
 def serve_forever(result: dict[str, Any], console: Console) -> None:

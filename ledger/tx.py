@@ -123,8 +123,11 @@ class TxManager:
         tx: TxParams | None = None,
         gas: int | None = None,
         value: int = 0,
+        before_broadcast: Callable[[str, int], None] | None = None,
     ) -> SentTx:
-        """Estimate (raising the typed revert), sign and broadcast. Safe from many threads."""
+        """Estimate (raising the typed revert), sign and broadcast. Safe from many threads.
+        `before_broadcast(tx_hash, nonce)` runs between signing and broadcasting, so a caller
+        can record the hash durably before the transaction can exist anywhere."""
         if call is not None:
             gas = gas or int(self.estimate(call, value) * self.gas_headroom)
             params: dict[str, Any] = dict(
@@ -163,19 +166,23 @@ class TxManager:
                     )
                 )
             params["nonce"] = self._next_nonce
-            tx_hash = self._broadcast(params)
+            tx_hash = self._broadcast(params, before_broadcast)
             self._next_nonce += 1
         return SentTx(tx_hash=tx_hash, nonce=params["nonce"], params=params)
 
-    def _broadcast(self, params: dict[str, Any]) -> str:
+    def _broadcast(
+        self, params: dict[str, Any], before: Callable[[str, int], None] | None = None
+    ) -> str:
         signed = self.account.sign_transaction(params)
+        if before is not None:
+            before("0x" + bytes(signed.hash).hex(), int(params["nonce"]))
         try:
             return str(
                 with_retries(
                     lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction)
                 ).to_0x_hex()
             )
-        except ValueError as exc:
+        except (ValueError, Web3Exception) as exc:
             if "nonce too low" in str(exc).lower():
                 # Someone else used this key: resynchronise from the node and try once more.
                 params["nonce"] = int(
@@ -183,6 +190,8 @@ class TxManager:
                 )
                 self._next_nonce = params["nonce"]
                 signed = self.account.sign_transaction(params)
+                if before is not None:
+                    before("0x" + bytes(signed.hash).hex(), int(params["nonce"]))
                 return str(self.w3.eth.send_raw_transaction(signed.raw_transaction).to_0x_hex())
             raise
 

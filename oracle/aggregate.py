@@ -1,0 +1,94 @@
+"""From the accepted readings of one interval to its report: per-participant cumulative
+counters, the station state at the end, the alarm union and the Merkle tree of all readings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ledger.merkle import MerkleTree
+from ledger.reports import IntervalReport, ParticipantDelta
+from oracle.reading import ZERO_ADDRESS, SignedReading
+
+
+@dataclass(frozen=True)
+class Counters:
+    """A participant channel's cumulative counters (unwrapped, Wh) as reported on-chain."""
+
+    charged_wh: int
+    discharged_wh: int
+
+
+@dataclass(frozen=True)
+class CurtailmentWindow:
+    """The grid operator's dispatch: charging by these participants in [start_s, end_s) of
+    the local day is curtailed renewable energy (emission factor 0)."""
+
+    start_s: int
+    end_s: int
+    participants: frozenset[str]
+    utc_offset_s: int = 8 * 3600
+
+    def covers(self, participant: str, interval_start: int) -> bool:
+        second = (interval_start + self.utc_offset_s) % 86_400
+        return participant in self.participants and self.start_s <= second < self.end_s
+
+
+@dataclass(frozen=True)
+class IntervalBatch:
+    station_id: int
+    interval_start: int
+    interval_end: int
+    readings: tuple[SignedReading, ...]
+    tree: MerkleTree
+
+    @property
+    def root(self) -> bytes:
+        return self.tree.root
+
+
+def batch_of(
+    station_id: int, interval_start: int, interval_end: int, readings: Sequence[SignedReading]
+) -> IntervalBatch:
+    if not readings:
+        raise ValueError(f"interval {interval_start} of station {station_id} has no readings")
+    tree = MerkleTree.from_leaf_hashes([r.leaf() for r in readings])
+    return IntervalBatch(station_id, interval_start, interval_end, tuple(readings), tree)
+
+
+def build_report(
+    batch: IntervalBatch,
+    *,
+    config_digest: bytes,
+    counters: Mapping[str, Counters],
+    previous: Mapping[str, Counters],
+    curtailment: Sequence[CurtailmentWindow] = (),
+) -> IntervalReport:
+    """`counters` are each participant's counters at the interval's end (from the validator's
+    unwrapped state), `previous` those at the previous report."""
+    bms = [r.reading for r in batch.readings if r.reading.participant == ZERO_ADDRESS]
+    last = max(bms, key=lambda r: r.timestamp) if bms else None
+    alarms = 0
+    for r in batch.readings:
+        alarms |= r.reading.alarm_bits
+    deltas = []
+    for participant, now in counters.items():
+        before = previous.get(participant, Counters(0, 0))
+        charged = now.charged_wh - before.charged_wh
+        curtailed = (
+            charged if any(w.covers(participant, batch.interval_start) for w in curtailment) else 0
+        )
+        deltas.append(ParticipantDelta(participant, now.charged_wh, now.discharged_wh, curtailed))
+    return IntervalReport(
+        station_id=batch.station_id,
+        interval_start=batch.interval_start,
+        interval_end=batch.interval_end,
+        readings_root=batch.root,
+        reading_count=len(batch.readings),
+        config_digest=config_digest,
+        soc_bps=last.soc_bps if last else 0,
+        soh_bps=last.soh_bps if last else 0,
+        cycle_count=last.cycle_count if last else 0,
+        alarm_bits=alarms,
+        participants=tuple(deltas),
+    ).sorted()

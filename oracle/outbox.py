@@ -1,0 +1,147 @@
+"""The durable outbox: every interval's signed report and where it is on its way to the chain
+(signed -> submitted (tx hash) -> confirmed), plus each node's validator checkpoint, written in
+one transaction with the interval so a kill -9 at any point resumes with nothing lost and
+nothing sent twice."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import Field, Session, SQLModel, col, create_engine, select
+
+from ledger.reports import IntervalReport
+from oracle.aggregate import Counters
+from oracle.validate import DeviceState
+
+SIGNED, SUBMITTED, CONFIRMED, FAILED = "signed", "submitted", "confirmed", "failed"
+
+
+class OutboxReport(SQLModel, table=True):
+    __tablename__ = "outbox_reports"
+    station_id: int = Field(primary_key=True)
+    interval_start: int = Field(primary_key=True)
+    state: str = Field(index=True)
+    report_json: str
+    signatures_json: str  # [[signer, 0x-signature], ...] in contract order
+    readings_root: str
+    accepted: int
+    rejected: int
+    tx_hash: str | None = None
+    block_number: int | None = None
+    gas_used: int | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    updated_at: float = 0.0
+
+    @property
+    def report(self) -> IntervalReport:
+        return IntervalReport.from_json(json.loads(self.report_json))
+
+    @property
+    def signatures(self) -> list[bytes]:
+        return [bytes.fromhex(sig[2:]) for _, sig in json.loads(self.signatures_json)]
+
+
+class NodeCheckpoint(SQLModel, table=True):
+    """A node's validator state and report baseline after its last committed interval."""
+
+    __tablename__ = "outbox_node_checkpoints"
+    node: str = Field(primary_key=True)
+    station_id: int = Field(primary_key=True)
+    interval_start: int
+    devices_json: str  # {device: DeviceState fields}
+    counters_json: str  # {participant: [charged, discharged]}
+
+
+TABLES = [OutboxReport.__table__, NodeCheckpoint.__table__]  # type: ignore[attr-defined]
+
+
+class Outbox:
+    def __init__(self, path_or_engine: Path | Engine) -> None:
+        if isinstance(path_or_engine, Path):
+            path_or_engine.parent.mkdir(parents=True, exist_ok=True)
+            path_or_engine = create_engine(f"sqlite:///{path_or_engine}")
+        self.engine = path_or_engine
+        SQLModel.metadata.create_all(self.engine, tables=TABLES)
+
+    def record_interval(
+        self,
+        row: OutboxReport,
+        checkpoints: list[NodeCheckpoint],
+    ) -> None:
+        """The signed report and every node's checkpoint, atomically."""
+        row.updated_at = time.time()
+        with Session(self.engine) as s:
+            s.merge(row)
+            for cp in checkpoints:
+                s.merge(cp)
+            s.commit()
+
+    def update(self, station_id: int, interval_start: int, **fields: object) -> None:
+        with Session(self.engine) as s:
+            row = s.get(OutboxReport, (station_id, interval_start))
+            if row is None:
+                raise KeyError((station_id, interval_start))
+            for k, v in fields.items():
+                setattr(row, k, v)
+            row.updated_at = time.time()
+            s.add(row)
+            s.commit()
+
+    def pending(self, station_id: int) -> list[OutboxReport]:
+        """Signed or submitted reports, oldest first: the relay's work, in order."""
+        with Session(self.engine) as s:
+            return list(
+                s.exec(
+                    select(OutboxReport)
+                    .where(
+                        OutboxReport.station_id == station_id,
+                        col(OutboxReport.state).in_([SIGNED, SUBMITTED]),
+                    )
+                    .order_by(col(OutboxReport.interval_start))
+                ).all()
+            )
+
+    def rows(self, station_id: int) -> list[OutboxReport]:
+        with Session(self.engine) as s:
+            return list(
+                s.exec(
+                    select(OutboxReport)
+                    .where(OutboxReport.station_id == station_id)
+                    .order_by(col(OutboxReport.interval_start))
+                ).all()
+            )
+
+    def last_interval(self, station_id: int) -> int | None:
+        rows = self.rows(station_id)
+        return rows[-1].interval_start if rows else None
+
+    def checkpoint(self, node: str, station_id: int) -> NodeCheckpoint | None:
+        with Session(self.engine) as s:
+            return s.get(NodeCheckpoint, (node, station_id))
+
+
+def checkpoint_of(
+    node: str,
+    station_id: int,
+    interval_start: int,
+    devices: dict[str, DeviceState],
+    counters: dict[str, Counters],
+) -> NodeCheckpoint:
+    return NodeCheckpoint(
+        node=node,
+        station_id=station_id,
+        interval_start=interval_start,
+        devices_json=json.dumps({d: asdict(s) for d, s in devices.items()}),
+        counters_json=json.dumps({p: [c.charged_wh, c.discharged_wh] for p, c in counters.items()}),
+    )
+
+
+def restore(cp: NodeCheckpoint) -> tuple[dict[str, DeviceState], dict[str, Counters]]:
+    devices = {d: DeviceState(**s) for d, s in json.loads(cp.devices_json).items()}
+    counters = {p: Counters(c[0], c[1]) for p, c in json.loads(cp.counters_json).items()}
+    return devices, counters
