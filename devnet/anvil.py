@@ -121,6 +121,9 @@ def start_anvil(
         "--chain-id",
         str(DEVNET_CHAIN_ID),
         "--silent",
+        # 20 funded accounts: the demo's oracle nodes use keys 10-12.
+        "--accounts",
+        "20",
     ]
     if block_time:
         cmd += ["--block-time", str(block_time)]

@@ -37,7 +37,11 @@ def ensure_chain(settings: LedgerSettings, port: int, progress: Console | None) 
 def run_demo(settings: LedgerSettings, *, port: int, progress: Console | None) -> dict[str, Any]:
     started = time.monotonic()
     settings = ensure_chain(settings, port, progress)
-    say = progress.print if progress else (lambda *_: None)
+
+    def say(message: str) -> None:
+        if progress:
+            progress.print(message)
+
     say("compiling and deploying the contract suite ...")
     ledger = open_ledger(settings, deploy_if_missing=True)
     world = demo_world()

@@ -67,8 +67,7 @@ class Relay:
         return self.storage.ledger.w3
 
     def _on_chain(self, row: OutboxReport) -> bool:
-        digest, _ = self.storage.report_of(row.station_id, row.interval_start)
-        return any(digest)
+        return any(self.storage.report_of(row.station_id, row.interval_start))
 
     def _confirm(self, row: OutboxReport, tx_hash: str, block: int, gas: int) -> None:
         self.outbox.update(
