@@ -128,5 +128,18 @@ def print_summary(result: dict[str, Any], console: Console) -> None:
     console.print(f"done in {result['seconds']} s")
 
 
-def serve_forever(result: dict[str, Any], console: Console) -> None:
-    console.print(f"the devnet keeps running at {result['rpc_url']}; `essl devnet down` stops it")
+def serve_forever(result: dict[str, Any], console: Console, *, port: int = 8000) -> None:
+    """Serve the API over the demo's database and archive until Ctrl-C."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.settings import ApiSettings
+
+    settings = LedgerSettings(rpc_url=result["rpc_url"])
+    api_settings = ApiSettings(database_url=result["database_url"], archive_dir=result["archive"])
+    app = create_app(api_settings, ledger=open_ledger(settings))
+    console.print(
+        f"API on http://127.0.0.1:{port}/docs (try /v1/stations); the devnet keeps running at "
+        f"{result['rpc_url']}. Ctrl-C stops the API; `essl devnet down` stops the chain."
+    )
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")

@@ -33,16 +33,23 @@ def require_node_package(name: str) -> Path:
 
 
 def anvil_binary() -> Path:
-    """The anvil executable shipped in the @foundry-rs/anvil platform package."""
+    """anvil from the @foundry-rs platform package in node_modules, else ESSL_ANVIL, else PATH.
+
+    package.json lists the linux-amd64 build only: the other platforms' builds are not in
+    every npm registry mirror, and an entry `npm ci` cannot fetch breaks the whole install."""
     arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(
         platform.machine().lower(), platform.machine().lower()
     )
     system = platform.system().lower()
     exe = "anvil.exe" if system == "windows" else "anvil"
-    candidate = (
-        node_root() / "node_modules" / "@foundry-rs" / f"anvil-{system}-{arch}" / "bin" / exe
-    )
+    package = f"@foundry-rs/anvil-{system}-{arch}"
+    candidate = node_root() / "node_modules" / package / "bin" / exe
     if candidate.exists():
         return candidate
-    require_node_package("@foundry-rs/anvil")
-    raise ToolchainMissing(f"@foundry-rs/anvil-{system}-{arch}", "run `npm ci` to install anvil")
+    override = os.environ.get("ESSL_ANVIL") or shutil.which("anvil")
+    if override:
+        return Path(override)
+    raise ToolchainMissing(
+        package, f"run `npm ci` (linux-amd64), or `npm install --no-save {package}@1.7.1`, "
+        "or set ESSL_ANVIL to an anvil binary"
+    )
