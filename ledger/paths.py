@@ -50,6 +50,7 @@ def anvil_binary() -> Path:
     if override:
         return Path(override)
     raise ToolchainMissing(
-        package, f"run `npm ci` (linux-amd64), or `npm install --no-save {package}@1.7.1`, "
-        "or set ESSL_ANVIL to an anvil binary"
+        package,
+        f"run `npm ci` (linux-amd64), or `npm install --no-save {package}@1.7.1`, "
+        "or set ESSL_ANVIL to an anvil binary",
     )
