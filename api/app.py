@@ -5,18 +5,33 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from sqlmodel import SQLModel
 
 from api import errors
-from api.routers import batches, health, participants, reports, stations
+from api.auth import check_secret
+from api.routers import auth as auth_routes
+from api.routers import (
+    batches,
+    credits,
+    factors,
+    health,
+    participants,
+    reports,
+    settlements,
+    stations,
+)
 from api.settings import ApiSettings, get_api_settings
 from ledger.client import Ledger
 from ledger.db import make_engine
+from ledger.settlement.period import LOCAL_OFFSET_S
 
 log = logging.getLogger("essl.api")
+CHINA_TZ = timezone(timedelta(seconds=LOCAL_OFFSET_S))  # settlement days are UTC+8 days
 
 
 def create_app(
@@ -26,9 +41,13 @@ def create_app(
     ledger: Ledger | None = None,
 ) -> FastAPI:
     """The API over `engine` (default: ESSL_DATABASE_URL). With a `ledger`, an APScheduler job
-    keeps the tables indexed while the app runs."""
+    keeps the tables indexed while the app runs, and (ESSL_SETTLE_DAILY) a cron job settles
+    yesterday's local day for every station."""
     settings = settings or get_api_settings()
     engine = engine or make_engine(settings.database_url)
+    SQLModel.metadata.create_all(engine)  # the API's own tables (sign-in nonces)
+    if ledger is not None:
+        check_secret(settings, ledger.chain_id)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -46,6 +65,20 @@ def create_app(
                 coalesce=True,
                 id="indexer",
             )
+            if settings.settle_daily:
+                from api.jobs import settle_yesterday
+
+                scheduler.add_job(
+                    settle_yesterday,
+                    "cron",
+                    args=(ledger, engine),
+                    hour=settings.settle_hour,
+                    minute=settings.settle_minute,
+                    timezone=CHINA_TZ,
+                    max_instances=1,
+                    coalesce=True,
+                    id="daily-settlement",
+                )
             scheduler.start()
         yield
         if scheduler is not None:
@@ -61,6 +94,16 @@ def create_app(
     app.state.settings = settings
     app.state.ledger = ledger
     errors.install(app)
-    for module in (health, stations, participants, reports, batches):
+    for module in (
+        health,
+        stations,
+        participants,
+        reports,
+        batches,
+        credits,
+        factors,
+        auth_routes,
+        settlements,
+    ):
         app.include_router(module.router)
     return app

@@ -79,6 +79,119 @@ class EnergyBalance(BaseModel):
     intervals: int
 
 
+class CreditAmountsPublic(BaseModel):
+    """Units of one token id; issued = live + retired + revoked."""
+
+    issued: int
+    live: int
+    retired: int
+    revoked: int
+
+
+class CreditRequestPublic(BaseModel):
+    station_id: int
+    participant: str
+    requester: str
+    period_start: int
+    period_end: int
+    requested_grams: int
+    methodology_version: int
+    factor_version: int
+    reports_root: str
+    tx_hash: str
+    block_number: int
+
+
+class CreditDecisionPublic(BaseModel):
+    approved: bool
+    verifier: str
+    units: int
+    consumed_grams: int
+    reason_hash: str
+    tx_hash: str
+    block_number: int
+
+
+class CreditRevocationPublic(BaseModel):
+    regulator: str
+    amount: int
+    reason_hash: str
+    tx_hash: str
+    block_number: int
+
+
+class CreditRetirementPublic(BaseModel):
+    account: str
+    amount: int
+    beneficiary: str
+    beneficiary_address: str
+    period_start: int
+    period_end: int
+    country: str
+    purpose: str
+    tx_hash: str
+    block_number: int
+
+
+class CreditHolderPublic(BaseModel):
+    holder: str
+    balance: int
+
+
+class CreditPublic(BaseModel):
+    """One token id (= its issuance request): state, amounts and provenance."""
+
+    token_id: int
+    state: str  # requested | rejected | live | revoked
+    amounts: CreditAmountsPublic
+    factor_version: int
+    request: CreditRequestPublic
+    approval: CreditDecisionPublic | None
+    revocation: CreditRevocationPublic | None
+    retirements: list[CreditRetirementPublic]
+    holders: list[CreditHolderPublic]
+
+
+class CreditHoldingPublic(BaseModel):
+    """A participant's position in one token id: live units held, units frozen by a
+    revocation, and units it retired (claimedBalanceOf)."""
+
+    token_id: int
+    station_id: int
+    state: str
+    live: int
+    frozen: int
+    retired: int
+
+
+class AvoidedBalance(BaseModel):
+    """Avoided emissions at one station in gCO2e: the booked sum, what issuance and green
+    certificates consumed, and what is still un-issued (never below zero)."""
+
+    station_id: int
+    avoided_grams: int
+    consumed_grams: int
+    unissued_grams: int
+
+
+class FactorPublic(BaseModel):
+    region: str
+    grams_per_mwh: int
+
+
+class EmissionFactorDatasetPublic(BaseModel):
+    version: int
+    dataset_hash: str
+    source_uri: str
+    valid_from: int
+    valid_to: int
+    factors: list[FactorPublic]
+    tx_hash: str
+    block_number: int
+
+
 class ParticipantBalances(BaseModel):
     participant: str
     stations: list[EnergyBalance]
+    avoided: list[AvoidedBalance]
+    credits: list[CreditHoldingPublic]

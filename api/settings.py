@@ -5,7 +5,12 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Accepted only on the local devnet (chain 31337); api.auth.check_secret refuses it elsewhere.
+DEVNET_API_SECRET = "essl-devnet-insecure-api-secret-do-not-use"
+MIN_SECRET_CHARS = 32
 
 
 class ApiSettings(BaseSettings):
@@ -17,6 +22,22 @@ class ApiSettings(BaseSettings):
     api_port: int = 8000
     index_every_s: float = 2.0
     run_indexer: bool = True
+    # Sign-in (EIP-4361 style challenge) and bearer tokens (HMAC-SHA256 with api_secret).
+    api_secret: SecretStr = SecretStr(DEVNET_API_SECRET)
+    auth_domain: str = "localhost:8000"  # the EIP-4361 domain and URI host
+    challenge_ttl_s: int = 300
+    token_ttl_s: int = 3600
+    # Daily settlement job: settles yesterday (local UTC+8 day) for every station at this time.
+    settle_daily: bool = False
+    settle_hour: int = 0
+    settle_minute: int = 30
+
+    @field_validator("api_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < MIN_SECRET_CHARS:
+            raise ValueError(f"ESSL_API_SECRET needs at least {MIN_SECRET_CHARS} characters")
+        return value
 
 
 @lru_cache

@@ -1,11 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {IERC1155} from "@openzeppelin/contracts/token/ERC1155/IERC1155.sol";
-import {IERC1155MetadataURI} from "@openzeppelin/contracts/token/ERC1155/extensions/IERC1155MetadataURI.sol";
-import {IERC1155Receiver} from "@openzeppelin/contracts/token/ERC1155/IERC1155Receiver.sol";
-import {IERC1155Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
-import {ERC165, IERC165} from "@openzeppelin/contracts/utils/introspection/ERC165.sol";
+import {ERC1155} from "@openzeppelin/contracts/token/ERC1155/ERC1155.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 
 import {ICarbonCredits} from "./interfaces/ICarbonCredits.sol";
 import {IRegistry} from "./interfaces/IRegistry.sol";
@@ -13,33 +10,37 @@ import {IStorageLedger} from "./interfaces/IStorageLedger.sol";
 import {IEmissionFactorRegistry} from "./interfaces/IEmissionFactorRegistry.sol";
 
 /// @title CarbonCredits
-/// @notice ERC-1155 credits, one id per approved issuance request.
-/// @dev The ERC-1155 core is written here rather than inherited from OpenZeppelin's ERC1155 for gas:
-/// each holder's balance shares one slot with its claimed (retired) amount, and each id keeps state,
-/// issued, live, retired and revoked in one slot, written at request time so that approval does not
-/// pay for a fresh slot. OpenZeppelin supplies the interfaces, the standard errors (IERC1155Errors)
-/// and ERC165. Semantics follow OpenZeppelin 5.0.2's ERC1155 (approvals, receiver checks, events).
-contract CarbonCredits is ERC165, ICarbonCredits, IERC1155Errors {
+/// @notice ERC-1155 credits (OpenZeppelin 5.0.2 ERC1155), one id per approved issuance request.
+/// @dev OpenZeppelin keeps balances, approvals, receiver checks and the standard events. This
+/// contract overrides `_update` to refuse any movement of an id that is not Live (so a revoked id
+/// can neither be transferred nor retired) and to keep the per-id supply counters, which live in
+/// one slot together with the id's state.
+contract CarbonCredits is ERC1155, ICarbonCredits {
     // ---------------------------------------------------------------- storage
 
     bytes32 private constant _GRID_OPERATOR_ROLE = keccak256("GRID_OPERATOR_ROLE");
     bytes32 private constant _VERIFIER_ROLE = keccak256("VERIFIER_ROLE");
     bytes32 private constant _REGULATOR_ROLE = keccak256("REGULATOR_ROLE");
 
-    /// @dev Request data; 3 slots, written once at request time.
+    /// @dev Units per id fit in 48 bits (2.8e14 kgCO2e, several times world annual emissions), so a
+    /// request's units share the first request slot and approval reads one request slot only.
+    uint256 private constant _MAX_UNITS = type(uint48).max;
+
+    /// @dev Request data in 3 slots, written once at request time.
     struct Request {
-        address participant; // slot 0: 160 + 32 + 16 + 32 = 240 bits
+        address participant; // slot 0: 160 + 32 + 16 + 48 = 256 bits (all approval needs)
         uint32 stationId;
         uint16 methodologyVersion;
-        uint32 factorVersion;
-        uint64 periodStart; // slot 1: 64 + 64 + 96 = 224 bits
+        uint48 units;
+        uint64 periodStart; // slot 1: 64 + 64 + 96 + 32 = 256 bits
         uint64 periodEnd;
         uint96 grams;
+        uint32 factorVersion;
         bytes32 reportsRoot; // slot 2
     }
 
-    /// @dev Per-id state and counters in one slot (8 + 4 x 56 = 232 bits). Amounts are capped at
-    /// 2^56 - 1 units per id (7.2e16 kgCO2e, above world annual emissions), so none can overflow.
+    /// @dev Per-id state and counters in one slot (8 + 4 x 56 bits). Every amount is bounded by
+    /// `issued` <= _MAX_UNITS < 2^56, so no counter can overflow.
     struct Supply {
         CreditState state;
         uint56 issued;
@@ -48,41 +49,29 @@ contract CarbonCredits is ERC165, ICarbonCredits, IERC1155Errors {
         uint56 revoked;
     }
 
-    /// @dev A holder's balance and claimed amount of one id, in one slot.
-    struct Holding {
-        uint128 balance;
-        uint128 claimed;
-    }
-
     IRegistry private immutable _registry;
     IStorageLedger private immutable _ledger;
     IEmissionFactorRegistry private immutable _factors;
     uint96 private immutable _gramsPerUnit;
 
-    string private _uri;
     uint256 private _requestCount;
     mapping(uint256 id => Request) private _requests;
     mapping(uint256 id => Supply) private _supply;
-    mapping(uint256 id => mapping(address account => Holding)) private _holdings;
-    mapping(address account => mapping(address operator => bool)) private _operatorApprovals;
+    mapping(address account => mapping(uint256 id => uint256)) private _claimed;
     mapping(bytes32 certificateId => bool) private _certificateUsed;
 
     /// @param registry_ Role registry.
     /// @param ledger_ StorageLedger holding the avoided balances (grant this contract LEDGER_WRITER_ROLE).
     /// @param uri_ ERC-1155 metadata URI (clients substitute `{id}`).
     /// @param gramsPerUnit_ gCO2e per credit unit (1000 = 1 kgCO2e).
-    constructor(
-        IRegistry registry_,
-        IStorageLedger ledger_,
-        string memory uri_,
-        uint96 gramsPerUnit_
-    ) {
+    constructor(IRegistry registry_, IStorageLedger ledger_, string memory uri_, uint96 gramsPerUnit_)
+        ERC1155(uri_)
+    {
         if (gramsPerUnit_ == 0) revert CarbonCreditsBelowOneUnit(0, 0);
         _registry = registry_;
         _ledger = ledger_;
         // The ledger's own factor source prices green certificates, so both always agree.
         _factors = IEmissionFactorRegistry(ledger_.factors());
-        _uri = uri_;
         _gramsPerUnit = gramsPerUnit_;
     }
 
@@ -92,50 +81,35 @@ contract CarbonCredits is ERC165, ICarbonCredits, IERC1155Errors {
         if (!_registry.hasRole(role, msg.sender)) revert CarbonCreditsUnauthorized(msg.sender, role);
     }
 
-    /// @dev The balance hook of every mint, burn and transfer: only a Live id moves. Mints add to and
-    /// burns take from the live supply. Emits nothing; callers emit the ERC-1155 event.
-    function _update(address from, address to, uint256 id, uint256 value) internal {
-        Supply storage supply = _supply[id];
-        CreditState state = supply.state;
+    /// @dev Reverts unless `id` is Live: the one gate of every mint, burn and transfer.
+    function _requireLive(uint256 id, CreditState state) internal pure {
         if (state != CreditState.Live) {
             if (state == CreditState.Revoked) revert CarbonCreditsRevoked(id);
             revert CarbonCreditsNotLive(id, state);
         }
-        if (from == address(0)) {
-            // Mints happen only in approveIssuance with value = issued <= 2^56 - 1.
-            supply.live += uint56(value);
-        } else {
-            Holding storage holding = _holdings[id][from];
-            uint128 balance = holding.balance;
-            if (value > balance) revert ERC1155InsufficientBalance(from, balance, value, id);
-            unchecked {
-                holding.balance = balance - uint128(value); // value <= balance
-            }
-        }
-        if (to == address(0)) {
-            unchecked {
-                supply.live -= uint56(value); // value <= a holder's balance <= live
-            }
-        } else {
-            unchecked {
-                // The balances of an id sum to its live supply, which is below 2^56.
-                _holdings[id][to].balance += uint128(value);
-            }
-        }
     }
 
-    function _transferSingle(address from, address to, uint256 id, uint256 value, bytes memory data) internal {
-        if (to == address(0)) revert ERC1155InvalidReceiver(address(0));
-        if (from == address(0)) revert ERC1155InvalidSender(address(0));
-        _update(from, to, id, value);
-        emit TransferSingle(msg.sender, from, to, id, value);
-        _checkOnReceived(msg.sender, from, to, id, value, data);
-    }
-
-    function _setApprovalForAll(address owner, address operator, bool approved) internal {
-        if (operator == address(0)) revert ERC1155InvalidOperator(address(0));
-        _operatorApprovals[owner][operator] = approved;
-        emit ApprovalForAll(owner, operator, approved);
+    /// @dev OpenZeppelin's balance hook. Only Live ids move: the check runs before the balances
+    /// change, so a revoked id reports CarbonCreditsRevoked rather than a balance error. Mints add to
+    /// and burns take from the live supply after OpenZeppelin has checked the balances.
+    function _update(address from, address to, uint256[] memory ids, uint256[] memory values)
+        internal
+        override
+    {
+        for (uint256 i; i < ids.length; ++i) {
+            _requireLive(ids[i], _supply[ids[i]].state);
+        }
+        super._update(from, to, ids, values); // also rejects ids.length != values.length
+        if (from != address(0) && to != address(0)) return; // a transfer leaves the supply as is
+        for (uint256 i; i < ids.length; ++i) {
+            Supply storage supply = _supply[ids[i]];
+            unchecked {
+                // A mint is approval's one mint of `issued` <= _MAX_UNITS units; a burn took at most
+                // a balance, and an id's balances sum to its live supply.
+                if (from == address(0)) supply.live += uint56(values[i]);
+                else supply.live -= uint56(values[i]);
+            }
+        }
     }
 
     function _request(
@@ -155,10 +129,11 @@ contract CarbonCredits is ERC165, ICarbonCredits, IERC1155Errors {
             participant: participant,
             stationId: stationId,
             methodologyVersion: methodologyVersion,
-            factorVersion: factorVersion,
+            units: uint48(grams / _gramsPerUnit), // <= _MAX_UNITS, checked by the caller
             periodStart: periodStart,
             periodEnd: periodEnd,
             grams: grams,
+            factorVersion: factorVersion,
             reportsRoot: reportsRoot
         });
         // Written now (non-zero) so that approval updates this slot instead of creating it.
@@ -183,20 +158,17 @@ contract CarbonCredits is ERC165, ICarbonCredits, IERC1155Errors {
         if (state != CreditState.Requested) revert CarbonCreditsRequestNotPending(requestId, state);
         Request storage request = _requests[requestId];
         address participant = request.participant;
-        uint96 perUnit = _gramsPerUnit;
-        units = request.grams / perUnit; // >= 1 and < 2^56, checked at request time
+        units = request.units;
         uint96 consumed;
         unchecked {
-            consumed = uint96(units) * perUnit; // <= request.grams, a uint96
+            consumed = uint96(units) * _gramsPerUnit; // = floor(grams / perUnit) * perUnit <= grams
         }
         supply.state = CreditState.Live;
         supply.issued = uint56(units);
         emit IssuanceApproved(requestId, msg.sender, units, consumed);
         // Reverts when the grams are no longer un-issued (e.g. consumed by another approval).
         _ledger.consumeAvoided(request.stationId, participant, consumed);
-        _update(address(0), participant, requestId, units);
-        emit TransferSingle(msg.sender, address(0), participant, requestId, units);
-        _checkOnReceived(msg.sender, address(0), participant, requestId, units, "");
+        _mint(participant, requestId, units, "");
     }
 
     function _reject(uint256 requestId, bytes32 reasonHash) internal {
@@ -213,7 +185,9 @@ contract CarbonCredits is ERC165, ICarbonCredits, IERC1155Errors {
     {
         if (certificateId == bytes32(0) || mwh == 0) revert CarbonCreditsInvalidCertificate(certificateId, mwh);
         if (_certificateUsed[certificateId]) revert CarbonCreditsCertificateUsed(certificateId);
-        (uint32 factorVersion, uint32 gramsPerMWh) = _greenFactor(stationId, participant);
+        (,,, uint32 factorVersion) = _ledger.avoidedOf(stationId, participant);
+        // The station region's factor in the dataset version behind the participant's balance.
+        uint32 gramsPerMWh = _factors.factorAt(factorVersion, _registry.stationOf(stationId).region);
         unchecked {
             grams = uint96(mwh) * gramsPerMWh; // (2^64 - 1) x (2^32 - 1) < 2^96
         }
@@ -224,31 +198,12 @@ contract CarbonCredits is ERC165, ICarbonCredits, IERC1155Errors {
         _ledger.consumeAvoided(stationId, participant, grams);
     }
 
-    /// @dev The factor a certificate's MWh is priced at: the station region's factor in the dataset
-    /// version behind the participant's avoided balance.
-    function _greenFactor(uint32 stationId, address participant)
-        internal
-        view
-        returns (uint32 factorVersion, uint32 gramsPerMWh)
-    {
-        (,,, factorVersion) = _ledger.avoidedOf(stationId, participant);
-        gramsPerMWh = _factors.factorAt(factorVersion, _stationRegion(stationId));
-    }
-
-    function _stationRegion(uint32 stationId) internal view returns (bytes32) {
-        return _registry.stationOf(stationId).region; // reverts for an unknown station
-    }
-
-    function _isStationOperator(uint32 stationId, address account) internal view returns (bool) {
-        return _registry.stationOf(stationId).operator == account; // reverts for an unknown station
-    }
-
     function _retire(address account, uint256 id, uint256 amount, RetireInfo calldata info) internal {
-        Supply storage supply = _supply[id];
+        _burn(account, id, amount); // the _update hook refuses a revoked or non-live id
         unchecked {
-            // amount <= the account's former balance <= live < 2^56, and retired + live <= issued
-            supply.retired += uint56(amount);
-            _holdings[id][account].claimed += uint128(amount);
+            // amount <= the account's former balance <= issued < 2^56
+            _supply[id].retired += uint56(amount);
+            _claimed[account][id] += amount;
         }
         emit Retired(
             id,
@@ -265,60 +220,12 @@ contract CarbonCredits is ERC165, ICarbonCredits, IERC1155Errors {
 
     function _revoke(uint256 id, bytes32 reasonHash) internal {
         Supply storage supply = _supply[id];
-        CreditState state = supply.state;
-        if (state != CreditState.Live) {
-            if (state == CreditState.Revoked) revert CarbonCreditsRevoked(id);
-            revert CarbonCreditsNotLive(id, state);
-        }
+        _requireLive(id, supply.state);
         uint56 amount = supply.live;
         supply.state = CreditState.Revoked;
         supply.revoked = amount;
         supply.live = 0;
         emit Revoked(id, msg.sender, amount, reasonHash);
-    }
-
-    /// @dev OpenZeppelin 5.0.2 ERC1155._doSafeTransferAcceptanceCheck.
-    function _checkOnReceived(
-        address operator,
-        address from,
-        address to,
-        uint256 id,
-        uint256 value,
-        bytes memory data
-    ) private {
-        if (to.code.length > 0) {
-            try IERC1155Receiver(to).onERC1155Received(operator, from, id, value, data) returns (bytes4 response) {
-                if (response != IERC1155Receiver.onERC1155Received.selector) revert ERC1155InvalidReceiver(to);
-            } catch (bytes memory reason) {
-                if (reason.length == 0) revert ERC1155InvalidReceiver(to);
-                assembly ("memory-safe") {
-                    revert(add(32, reason), mload(reason))
-                }
-            }
-        }
-    }
-
-    /// @dev OpenZeppelin 5.0.2 ERC1155._doSafeBatchTransferAcceptanceCheck.
-    function _checkOnBatchReceived(
-        address operator,
-        address from,
-        address to,
-        uint256[] memory ids,
-        uint256[] memory values,
-        bytes memory data
-    ) private {
-        if (to.code.length > 0) {
-            try IERC1155Receiver(to).onERC1155BatchReceived(operator, from, ids, values, data) returns (
-                bytes4 response
-            ) {
-                if (response != IERC1155Receiver.onERC1155BatchReceived.selector) revert ERC1155InvalidReceiver(to);
-            } catch (bytes memory reason) {
-                if (reason.length == 0) revert ERC1155InvalidReceiver(to);
-                assembly ("memory-safe") {
-                    revert(add(32, reason), mload(reason))
-                }
-            }
-        }
     }
 
     // ---------------------------------------------------------------- external writes
@@ -335,13 +242,13 @@ contract CarbonCredits is ERC165, ICarbonCredits, IERC1155Errors {
         bytes32 reportsRoot
     ) external returns (uint256 requestId) {
         if (participant == address(0)) revert CarbonCreditsZeroParticipant();
-        if (msg.sender != participant && !_isStationOperator(stationId, msg.sender)) {
+        if (msg.sender != participant && _registry.stationOf(stationId).operator != msg.sender) {
             revert CarbonCreditsNotParticipantOrOperator(msg.sender, participant);
         }
         if (periodStart >= periodEnd) revert CarbonCreditsInvalidPeriod(periodStart, periodEnd);
         uint256 units = grams / _gramsPerUnit;
         if (units == 0) revert CarbonCreditsBelowOneUnit(grams, _gramsPerUnit);
-        if (units > type(uint56).max) revert CarbonCreditsAmountTooLarge(units);
+        if (units > _MAX_UNITS) revert CarbonCreditsAmountTooLarge(units);
         (,, uint256 unissued, uint32 ledgerFactorVersion) = _ledger.avoidedOf(stationId, participant);
         if (grams > unissued) revert CarbonCreditsInsufficientUnissued(stationId, participant, grams, unissued);
         if (factorVersion != ledgerFactorVersion) {
@@ -378,8 +285,6 @@ contract CarbonCredits is ERC165, ICarbonCredits, IERC1155Errors {
     /// @inheritdoc ICarbonCredits
     function retire(uint256 id, uint256 amount, RetireInfo calldata info) external {
         if (amount == 0) revert CarbonCreditsZeroAmount();
-        _update(msg.sender, address(0), id, amount);
-        emit TransferSingle(msg.sender, msg.sender, address(0), id, amount);
         _retire(msg.sender, id, amount, info);
     }
 
@@ -389,80 +294,11 @@ contract CarbonCredits is ERC165, ICarbonCredits, IERC1155Errors {
         _revoke(id, reasonHash);
     }
 
-    /// @inheritdoc IERC1155
-    function setApprovalForAll(address operator, bool approved) external {
-        _setApprovalForAll(msg.sender, operator, approved);
-    }
-
-    /// @inheritdoc IERC1155
-    function safeTransferFrom(address from, address to, uint256 id, uint256 value, bytes calldata data) external {
-        if (from != msg.sender && !_operatorApprovals[from][msg.sender]) {
-            revert ERC1155MissingApprovalForAll(msg.sender, from);
-        }
-        _transferSingle(from, to, id, value, data);
-    }
-
-    /// @inheritdoc IERC1155
-    function safeBatchTransferFrom(
-        address from,
-        address to,
-        uint256[] calldata ids,
-        uint256[] calldata values,
-        bytes calldata data
-    ) external {
-        if (from != msg.sender && !_operatorApprovals[from][msg.sender]) {
-            revert ERC1155MissingApprovalForAll(msg.sender, from);
-        }
-        if (to == address(0)) revert ERC1155InvalidReceiver(address(0));
-        if (from == address(0)) revert ERC1155InvalidSender(address(0));
-        if (ids.length != values.length) revert ERC1155InvalidArrayLength(ids.length, values.length);
-        for (uint256 i; i < ids.length;) {
-            _update(from, to, ids[i], values[i]);
-            unchecked {
-                ++i; // bounded by ids.length
-            }
-        }
-        emit TransferBatch(msg.sender, from, to, ids, values);
-        _checkOnBatchReceived(msg.sender, from, to, ids, values, data);
-    }
-
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc IERC165
-    function supportsInterface(bytes4 interfaceId) public view override(ERC165, IERC165) returns (bool) {
-        return interfaceId == type(IERC1155).interfaceId || interfaceId == type(IERC1155MetadataURI).interfaceId
-            || super.supportsInterface(interfaceId);
-    }
-
-    /// @inheritdoc IERC1155MetadataURI
-    function uri(uint256) external view returns (string memory) {
-        return _uri;
-    }
-
-    /// @inheritdoc IERC1155
-    function balanceOf(address account, uint256 id) external view returns (uint256) {
-        return _holdings[id][account].balance;
-    }
-
-    /// @inheritdoc IERC1155
-    function balanceOfBatch(address[] calldata accounts, uint256[] calldata ids)
-        external
-        view
-        returns (uint256[] memory balances)
-    {
-        if (accounts.length != ids.length) revert ERC1155InvalidArrayLength(ids.length, accounts.length);
-        balances = new uint256[](accounts.length);
-        for (uint256 i; i < accounts.length;) {
-            balances[i] = _holdings[ids[i]][accounts[i]].balance;
-            unchecked {
-                ++i; // bounded by accounts.length
-            }
-        }
-    }
-
-    /// @inheritdoc IERC1155
-    function isApprovedForAll(address account, address operator) external view returns (bool) {
-        return _operatorApprovals[account][operator];
+    function supportsInterface(bytes4 interfaceId) public view override(ERC1155, IERC165) returns (bool) {
+        return interfaceId == type(ICarbonCredits).interfaceId || super.supportsInterface(interfaceId);
     }
 
     /// @inheritdoc ICarbonCredits
@@ -491,6 +327,16 @@ contract CarbonCredits is ERC165, ICarbonCredits, IERC1155Errors {
     }
 
     /// @inheritdoc ICarbonCredits
+    function amountsOf(uint256 id)
+        external
+        view
+        returns (CreditState state, uint256 issued_, uint256 live_, uint256 retired_, uint256 revoked_)
+    {
+        Supply memory supply = _supply[id];
+        return (supply.state, supply.issued, supply.live, supply.retired, supply.revoked);
+    }
+
+    /// @inheritdoc ICarbonCredits
     function stateOf(uint256 id) external view returns (CreditState) {
         return _supply[id].state;
     }
@@ -514,7 +360,7 @@ contract CarbonCredits is ERC165, ICarbonCredits, IERC1155Errors {
 
     /// @inheritdoc ICarbonCredits
     function claimedBalanceOf(address account, uint256 id) external view returns (uint256) {
-        return _holdings[id][account].claimed;
+        return _claimed[account][id];
     }
 
     /// @inheritdoc ICarbonCredits

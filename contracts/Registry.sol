@@ -40,6 +40,9 @@ contract Registry is AccessControl, IRegistry {
     uint32 private _deviceCount;
     uint32 private _oracleVersion;
     uint8 private _oracleThreshold;
+    /// @dev Bumped by every setLease (same slot as the oracle version, so the ledger reads both
+    /// with one SLOAD and revalidates its cached lease terms only when some lease changed).
+    uint32 private _leaseEpoch;
     bytes32 private _configDigest;
 
     mapping(uint32 stationId => Station) private _stations;
@@ -150,6 +153,10 @@ contract Registry is AccessControl, IRegistry {
         l.leasedWh = leasedWh;
         l.validFrom = validFrom;
         l.validTo = validTo;
+        // One increment per setLease transaction; 2^32 lease changes are out of reach.
+        unchecked {
+            ++_leaseEpoch;
+        }
         emit LeaseSet(stationId, participant, msg.sender, leasedWh, validFrom, validTo);
     }
 
@@ -300,6 +307,20 @@ contract Registry is AccessControl, IRegistry {
     /// @inheritdoc IRegistry
     function oracleConfig() external view returns (bytes32 configDigest, uint8 threshold, uint32 version) {
         return (_configDigest, _oracleThreshold, _oracleVersion);
+    }
+
+    /// @inheritdoc IRegistry
+    function leaseEpoch() external view returns (uint32) {
+        return _leaseEpoch;
+    }
+
+    /// @inheritdoc IRegistry
+    function submissionConfig()
+        external
+        view
+        returns (bytes32 configDigest, uint8 threshold, uint32 oracleVersion, uint32 leaseEpoch_)
+    {
+        return (_configDigest, _oracleThreshold, _oracleVersion, _leaseEpoch);
     }
 
     /// @inheritdoc IRegistry

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 
 import {ISettlementAnchor} from "./interfaces/ISettlementAnchor.sol";
@@ -9,13 +11,18 @@ import {IRegistry} from "./interfaces/IRegistry.sol";
 /// @title SettlementAnchor
 /// @notice Anchors settlement statements (Merkle roots of their lines) and records each participant's
 /// acknowledgement or dispute. Storage holds roots, hashes and counters; lines stay off-chain.
-contract SettlementAnchor is ISettlementAnchor {
+/// A participant answers either itself (msg.sender) or through a relayer with an EIP-712 signature.
+contract SettlementAnchor is EIP712, ISettlementAnchor {
     // ---------------------------------------------------------------- storage
 
     bytes32 private constant _ADMIN_ROLE = 0x00;
     bytes32 private constant _GRID_OPERATOR_ROLE = keccak256("GRID_OPERATOR_ROLE");
     /// @dev Longest dispute window accepted (90 days); also keeps `now + window` far from overflow.
     uint64 private constant _MAX_WINDOW = 90 days;
+    bytes32 private constant _RESPONSE_TYPEHASH = keccak256(
+        "LineResponse(uint32 stationId,uint32 period,uint16 version,address participant,uint8 response,"
+        "int256 netMinor,bytes32 lineHash,bytes32 reasonHash,uint64 signatureDeadline)"
+    );
 
     IRegistry private immutable _registry;
 
@@ -26,7 +33,7 @@ contract SettlementAnchor is ISettlementAnchor {
     mapping(uint32 stationId => mapping(uint32 period => mapping(uint16 version => mapping(address => Response))))
         private _responses;
 
-    constructor(IRegistry registry_) {
+    constructor(IRegistry registry_) EIP712("ESSLedgerSettlement", "1") {
         _registry = registry_;
     }
 
@@ -112,8 +119,8 @@ contract SettlementAnchor is ISettlementAnchor {
         uint32 stationId,
         uint32 period,
         uint16 version,
-        int256 netMinor,
-        bytes32 lineHash,
+        address account,
+        bytes32 leaf,
         bytes32[] calldata proof,
         Response response
     ) internal returns (Statement storage s) {
@@ -126,12 +133,12 @@ contract SettlementAnchor is ISettlementAnchor {
         uint64 deadline = s.deadline;
         if (block.timestamp >= deadline) revert SettlementAnchorWindowClosed(stationId, period, version, deadline);
         mapping(address => Response) storage responses = _responses[stationId][period][version];
-        Response previous = responses[msg.sender];
-        if (previous != Response.None) revert SettlementAnchorAlreadyResponded(msg.sender, previous);
-        if (!MerkleProof.verifyCalldata(proof, s.linesRoot, _leaf(msg.sender, netMinor, lineHash))) {
-            revert SettlementAnchorNotParticipant(msg.sender, stationId, period, version);
+        Response previous = responses[account];
+        if (previous != Response.None) revert SettlementAnchorAlreadyResponded(account, previous);
+        if (!MerkleProof.verifyCalldata(proof, s.linesRoot, leaf)) {
+            revert SettlementAnchorNotParticipant(account, stationId, period, version);
         }
-        responses[msg.sender] = response;
+        responses[account] = response;
     }
 
     function _acknowledge(
@@ -140,13 +147,15 @@ contract SettlementAnchor is ISettlementAnchor {
         uint16 version,
         int256 netMinor,
         bytes32 lineHash,
-        bytes32[] calldata proof
+        bytes32[] calldata proof,
+        address account
     ) internal {
-        Statement storage s = _respond(stationId, period, version, netMinor, lineHash, proof, Response.Acknowledged);
+        bytes32 leaf = _leaf(account, netMinor, lineHash);
+        Statement storage s = _respond(stationId, period, version, account, leaf, proof, Response.Acknowledged);
         unchecked {
             ++s.acknowledgedCount; // one per distinct account with a leaf; far below 2^32 leaves
         }
-        emit StatementAcknowledged(stationId, period, msg.sender, version, netMinor, lineHash);
+        emit StatementAcknowledged(stationId, period, account, version, netMinor, lineHash);
     }
 
     function _dispute(
@@ -156,14 +165,47 @@ contract SettlementAnchor is ISettlementAnchor {
         int256 netMinor,
         bytes32 lineHash,
         bytes32[] calldata proof,
-        bytes32 reasonHash
+        bytes32 reasonHash,
+        address account
     ) internal {
         if (reasonHash == bytes32(0)) revert SettlementAnchorZeroHash();
-        Statement storage s = _respond(stationId, period, version, netMinor, lineHash, proof, Response.Disputed);
+        bytes32 leaf = _leaf(account, netMinor, lineHash);
+        Statement storage s = _respond(stationId, period, version, account, leaf, proof, Response.Disputed);
         unchecked {
             ++s.disputedCount; // one per distinct account with a leaf; far below 2^32 leaves
         }
-        emit StatementDisputed(stationId, period, msg.sender, version, netMinor, lineHash, reasonHash);
+        emit StatementDisputed(stationId, period, account, version, netMinor, lineHash, reasonHash);
+    }
+
+    function _responseDigest(LineResponse calldata r, Response response) internal view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    _RESPONSE_TYPEHASH,
+                    r.stationId,
+                    r.period,
+                    r.version,
+                    r.participant,
+                    uint8(response),
+                    r.netMinor,
+                    r.lineHash,
+                    r.reasonHash,
+                    r.signatureDeadline
+                )
+            )
+        );
+    }
+
+    /// @dev Reverts unless `r.participant` signed `r` for `response` and the signature is still valid.
+    function _checkResponseSignature(LineResponse calldata r, Response response, bytes calldata signature)
+        internal
+        view
+    {
+        if (block.timestamp > r.signatureDeadline) revert SettlementAnchorSignatureExpired(r.signatureDeadline);
+        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(_responseDigest(r, response), signature);
+        if (err != ECDSA.RecoverError.NoError || signer != r.participant) {
+            revert SettlementAnchorInvalidSignature(r.participant, signer);
+        }
     }
 
     function _finalize(uint32 stationId, uint32 period, uint16 version) internal returns (StatementState outcome) {
@@ -232,7 +274,7 @@ contract SettlementAnchor is ISettlementAnchor {
         bytes32 lineHash,
         bytes32[] calldata proof
     ) external {
-        _acknowledge(stationId, period, version, netMinor, lineHash, proof);
+        _acknowledge(stationId, period, version, netMinor, lineHash, proof, msg.sender);
     }
 
     /// @inheritdoc ISettlementAnchor
@@ -245,7 +287,24 @@ contract SettlementAnchor is ISettlementAnchor {
         bytes32[] calldata proof,
         bytes32 reasonHash
     ) external {
-        _dispute(stationId, period, version, netMinor, lineHash, proof, reasonHash);
+        _dispute(stationId, period, version, netMinor, lineHash, proof, reasonHash, msg.sender);
+    }
+
+    /// @inheritdoc ISettlementAnchor
+    function acknowledgeBySig(LineResponse calldata r, bytes32[] calldata proof, bytes calldata signature)
+        external
+    {
+        if (r.reasonHash != bytes32(0)) revert SettlementAnchorUnexpectedReason(r.reasonHash);
+        _checkResponseSignature(r, Response.Acknowledged, signature);
+        _acknowledge(r.stationId, r.period, r.version, r.netMinor, r.lineHash, proof, r.participant);
+    }
+
+    /// @inheritdoc ISettlementAnchor
+    function disputeBySig(LineResponse calldata r, bytes32[] calldata proof, bytes calldata signature)
+        external
+    {
+        _checkResponseSignature(r, Response.Disputed, signature);
+        _dispute(r.stationId, r.period, r.version, r.netMinor, r.lineHash, proof, r.reasonHash, r.participant);
     }
 
     /// @inheritdoc ISettlementAnchor
@@ -307,6 +366,11 @@ contract SettlementAnchor is ISettlementAnchor {
     /// @inheritdoc ISettlementAnchor
     function latestTermsVersion(uint32 stationId) external view returns (uint32) {
         return _latestTerms[stationId];
+    }
+
+    /// @inheritdoc ISettlementAnchor
+    function responseDigest(LineResponse calldata r, Response response) external view returns (bytes32) {
+        return _responseDigest(r, response);
     }
 
     /// @inheritdoc ISettlementAnchor

@@ -8,12 +8,14 @@ from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress
+from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
 from devnet.anvil import Devnet, answers
+from devnet.credits_demo import credit_demo_day
 from devnet.oracle_config import demo_oracle_config, to_toml
 from devnet.world import demo_world, register_world
-from ledger.client import Ledger, open_ledger
+from ledger.client import open_ledger
 from ledger.db import make_engine
 from ledger.index.indexer import Indexer
 from ledger.index.tables import ReportRow
@@ -75,9 +77,15 @@ def run_demo(settings: LedgerSettings, *, port: int, progress: Console | None) -
 
         run_due(oracle, Clock(oracle_cfg.start, 0), on_interval=tick)
         drain(oracle)
-    indexed = index(ledger, settings)
+    engine = make_engine(settings.database_url)
+    indexer = Indexer(ledger, engine)
+    indexer.run_once()
+    say("issuing, selling and retiring credits for the day's avoided emissions ...")
+    credits = credit_demo_day(ledger, world, station_id, engine)
+    indexer.run_once()
     storage = StorageLedgerClient(ledger)
     return {
+        **credits,
         "chain_id": ledger.chain_id,
         "rpc_url": settings.rpc_url,
         "deployment_reused": ledger.deployment.reused,
@@ -96,7 +104,7 @@ def run_demo(settings: LedgerSettings, *, port: int, progress: Console | None) -
         ],
         "readings": readings,
         "rejected_readings": rejected,
-        "intervals_on_chain": indexed,
+        "intervals_on_chain": intervals_on_chain(engine),
         "archive": str(oracle_cfg.archive_dir),
         "oracle_config": str(config_path),
         "database_url": settings.database_url,
@@ -104,9 +112,7 @@ def run_demo(settings: LedgerSettings, *, port: int, progress: Console | None) -
     }
 
 
-def index(ledger: Ledger, settings: LedgerSettings) -> int:
-    engine = make_engine(settings.database_url)
-    Indexer(ledger, engine).run_once()
+def intervals_on_chain(engine: Engine) -> int:
     with Session(engine) as s:
         return int(s.exec(select(func.count()).select_from(ReportRow)).one())
 
@@ -124,6 +130,12 @@ def print_summary(result: dict[str, Any], console: Console) -> None:
             f"  {p['name']:<22} charged {p['charged_wh'] / 1e6:8.2f} MWh  discharged "
             f"{p['discharged_wh'] / 1e6:8.2f} MWh  stored {p['balance_wh'] / 1e6:7.2f} MWh  "
             f"avoided {p['avoided_grams'] / 1e6:8.3f} tCO2e"
+        )
+    if result.get("sample_credit_id") is not None:
+        console.print(
+            f"credit #{result['sample_credit_id']}: {result['credits_issued_kg']} kgCO2e issued to "
+            f"{result['credit_holder']}, {result['credits_retired_kg']} kg retired by "
+            f"{result['credit_buyer']}"
         )
     console.print(f"done in {result['seconds']} s")
 

@@ -49,6 +49,21 @@ class TransactionFailed(LedgerError):
         super().__init__(f"transaction {tx_hash} failed: {reason}")
 
 
+class MalformedReading(LedgerError):
+    """A reading payload (JSON, CSV row, register block) cannot become a `Reading`."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"malformed reading: {field}: {reason}")
+
+
+class SignatureInvalid(LedgerError):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"invalid device signature: {reason}")
+
+
 class ContractRevert(LedgerError):
     """A contract call reverted. Subclasses are named after the Solidity custom error."""
 

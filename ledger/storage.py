@@ -70,11 +70,11 @@ class StorageLedgerClient:
             )
         )
 
-    def report_of(self, station_id: int, interval_start: int) -> tuple[bytes, int]:
-        digest, block = self.ledger.tx.call(
-            self.contract.functions.reportOf(station_id, interval_start)
+    def report_of(self, station_id: int, interval_start: int) -> bytes:
+        """The first 16 bytes of the accepted report's digest (zeroes if none)."""
+        return bytes(
+            self.ledger.tx.call(self.contract.functions.reportOf(station_id, interval_start))
         )
-        return bytes(digest), int(block)
 
     def latest_interval(self, station_id: int) -> tuple[int, int, int, int]:
         start, end, soc, soh = self.ledger.tx.call(

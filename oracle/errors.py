@@ -3,26 +3,23 @@ is an `OracleError`, with a message built from typed arguments that says what to
 
 from __future__ import annotations
 
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, MalformedReading, SignatureInvalid
+
+# The reading errors live with the readings in the ledger (the verifier raises them too); they
+# are re-exported here so `from oracle.errors import MalformedReading` keeps working.
+__all__ = [
+    "DeviceDataMissing",
+    "MalformedReading",
+    "OracleError",
+    "SignatureInvalid",
+    "SimulatorConfigError",
+    "SimulatorTimeError",
+    "SourceUnavailable",
+]
 
 
 class OracleError(LedgerError):
     """Root of every error the oracle raises on purpose."""
-
-
-class MalformedReading(OracleError):
-    """A reading payload (JSON, CSV row, register block) cannot become a `Reading`."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        self.field = field
-        self.reason = reason
-        super().__init__(f"malformed reading: {field}: {reason}")
-
-
-class SignatureInvalid(OracleError):
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(f"invalid device signature: {reason}")
 
 
 class SimulatorConfigError(OracleError):

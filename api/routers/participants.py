@@ -1,13 +1,15 @@
-"""What a generator or consumer holds: energy accounts per station (and credits)."""
+"""What a generator or consumer holds: energy accounts and un-issued avoided emissions per
+station, and credits per token id (live, frozen by a revocation, retired)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 from web3 import Web3
 
-from api import queries
+from api import credit_queries, queries
 from api.deps import Address, SessionDep
-from api.models import EnergyBalance, ParticipantBalances
+from api.models import AvoidedBalance, CreditHoldingPublic, EnergyBalance, ParticipantBalances
+from ledger.index.tables import CreditDecisionRow, CreditRevocationRow
 
 router = APIRouter(prefix="/v1/participants", tags=["participants"])
 
@@ -44,4 +46,45 @@ def balances(address: Address, session: SessionDep) -> ParticipantBalances:
                 intervals=intervals,
             )
         )
-    return ParticipantBalances(participant=participant, stations=lines)
+    return ParticipantBalances(
+        participant=participant,
+        stations=lines,
+        avoided=_avoided(session, participant),
+        credits=_credits(session, participant),
+    )
+
+
+def _avoided(session: SessionDep, participant: str) -> list[AvoidedBalance]:
+    return [
+        AvoidedBalance(
+            station_id=station_id,
+            avoided_grams=booked,
+            consumed_grams=consumed,
+            unissued_grams=max(booked - consumed, 0),  # the ledger's own rule
+        )
+        for station_id, (booked, consumed) in credit_queries.avoided_totals(
+            session, participant
+        ).items()
+    ]
+
+
+def _credits(session: SessionDep, participant: str) -> list[CreditHoldingPublic]:
+    holdings = credit_queries.participant_holdings(session, participant)
+    rows = credit_queries.credits_by_id(session, list(holdings))
+    lines = []
+    for token_id, (held, retired) in holdings.items():
+        state = credit_queries.credit_state(
+            session.get(CreditDecisionRow, token_id), session.get(CreditRevocationRow, token_id)
+        )
+        row = rows.get(token_id)
+        lines.append(
+            CreditHoldingPublic(
+                token_id=token_id,
+                station_id=row.station_id if row else 0,
+                state=state,
+                live=held if state == "live" else 0,
+                frozen=held if state == "revoked" else 0,
+                retired=retired,
+            )
+        )
+    return lines

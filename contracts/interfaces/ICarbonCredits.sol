@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IERC1155MetadataURI} from "@openzeppelin/contracts/token/ERC1155/extensions/IERC1155MetadataURI.sol";
 
-/// @title Carbon credits for avoided emissions (ERC-1155, ERC-1888 style)
+/// @title Carbon credits for avoided emissions (ERC-1155 on OpenZeppelin 5.0.2, ERC-1888 style)
 /// @notice In-house credits, labelled as such (not CCER). One token id per issuance: id = requestId.
 /// Flow: requestIssuance -> approveIssuance (verifier; consumes the participant's un-issued avoided
 /// grams on the StorageLedger, then mints) or rejectIssuance. Holders transfer freely, and retire
@@ -58,7 +58,7 @@ interface ICarbonCredits is IERC1155MetadataURI {
     error CarbonCreditsInvalidPeriod(uint64 periodStart, uint64 periodEnd);
     /// @notice The grams requested do not make one whole unit.
     error CarbonCreditsBelowOneUnit(uint96 grams, uint96 gramsPerUnit);
-    /// @notice More units than the per-id cap (2^56 - 1) would be minted.
+    /// @notice More units than the per-id cap (2^48 - 1) would be minted.
     error CarbonCreditsAmountTooLarge(uint256 units);
     /// @notice The participant's un-issued avoided balance at the station is smaller than requested.
     error CarbonCreditsInsufficientUnissued(uint32 stationId, address participant, uint96 grams, uint256 unissued);
@@ -192,6 +192,16 @@ interface ICarbonCredits is IERC1155MetadataURI {
     function live(uint256 id) external view returns (uint256);
     /// @notice Same as `live`.
     function totalSupply(uint256 id) external view returns (uint256);
+    /// @notice State and all counters of `id` in one call (one storage read).
+    /// @return state The id's state.
+    /// @return issued_ Units ever minted.
+    /// @return live_ Units in circulation.
+    /// @return retired_ Units retired.
+    /// @return revoked_ Units frozen by revocation.
+    function amountsOf(uint256 id)
+        external
+        view
+        returns (CreditState state, uint256 issued_, uint256 live_, uint256 retired_, uint256 revoked_);
     /// @notice State of request / id.
     function stateOf(uint256 id) external view returns (CreditState);
     /// @notice Stored data of request / id `id` (state None for an unknown id).

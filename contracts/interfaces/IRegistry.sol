@@ -213,6 +213,15 @@ interface IRegistry is IAccessControl {
     function participantsOf(uint32 stationId) external view returns (address[] memory);
     /// @notice Current oracle configuration.
     function oracleConfig() external view returns (bytes32 configDigest, uint8 threshold, uint32 version);
+    /// @notice Counter bumped by every `setLease` (anywhere): a ledger that cached lease terms under
+    /// an older epoch re-reads them.
+    function leaseEpoch() external view returns (uint32);
+    /// @notice What the storage ledger needs once per transaction (one call, two storage reads):
+    /// the current oracle config and the lease epoch.
+    function submissionConfig()
+        external
+        view
+        returns (bytes32 configDigest, uint8 threshold, uint32 oracleVersion, uint32 leaseEpoch);
     /// @notice 1-based position of `signer` in the current oracle set, 0 if it is not a current oracle.
     function oracleIndex(address signer) external view returns (uint8);
     /// @notice Whether `signer` belongs to the current oracle set.

@@ -44,6 +44,21 @@ interface ISettlementAnchor {
         uint16 supersededBy; // 0 unless Superseded
     }
 
+    /// @notice A participant's answer signed off-chain (EIP-712 type `LineResponse`, domain
+    /// "ESSLedgerSettlement" version "1", this contract and chain) and relayed by anyone. The signed
+    /// struct also carries `uint8 response` (1 = Acknowledged, 2 = Disputed), set by the entry point,
+    /// so an acknowledgement signature can never be replayed as a dispute or the other way round.
+    struct LineResponse {
+        uint32 stationId;
+        uint32 period;
+        uint16 version;
+        address participant; // the signer; its line is the leaf the proof shows
+        int256 netMinor;
+        bytes32 lineHash;
+        bytes32 reasonHash; // zero for an acknowledgement; non-zero for a dispute
+        uint64 signatureDeadline; // the signature is refused once block.timestamp > signatureDeadline
+    }
+
     // ------------------------------------------------------------------ errors
 
     /// @notice Only the station's operator or an admin may register terms for `stationId`.
@@ -84,6 +99,12 @@ interface ISettlementAnchor {
     error SettlementAnchorNotParticipant(address account, uint32 stationId, uint32 period, uint16 version);
     /// @notice `account` already answered this statement version.
     error SettlementAnchorAlreadyResponded(address account, Response response);
+    /// @notice A relayed response's signature expired at `signatureDeadline`.
+    error SettlementAnchorSignatureExpired(uint64 signatureDeadline);
+    /// @notice The relayed response was not signed by `participant` (`recovered` signed it, or zero).
+    error SettlementAnchorInvalidSignature(address participant, address recovered);
+    /// @notice An acknowledgement carries no reason; `reasonHash` must be zero.
+    error SettlementAnchorUnexpectedReason(bytes32 reasonHash);
 
     // ------------------------------------------------------------------ events
 
@@ -192,6 +213,17 @@ interface ISettlementAnchor {
         bytes32 reasonHash
     ) external;
 
+    /// @notice Relays `r.participant`'s signed acknowledgement (anyone may send it; the counted account
+    /// is `r.participant`, never msg.sender). Same checks as `acknowledge`, plus the signature.
+    /// @param proof Proves the leaf (r.participant, r.netMinor, r.lineHash) under linesRoot.
+    /// @param signature 65-byte ECDSA signature of the EIP-712 `LineResponse` with response = 1.
+    function acknowledgeBySig(LineResponse calldata r, bytes32[] calldata proof, bytes calldata signature)
+        external;
+
+    /// @notice Relays `r.participant`'s signed dispute (response = 2; `r.reasonHash` non-zero).
+    function disputeBySig(LineResponse calldata r, bytes32[] calldata proof, bytes calldata signature)
+        external;
+
     /// @notice Closes a Pending statement after its window (anyone): Final if undisputed, else Disputed.
     function finalize(uint32 stationId, uint32 period, uint16 version) external returns (StatementState outcome);
 
@@ -232,6 +264,10 @@ interface ISettlementAnchor {
 
     /// @notice Latest terms version registered for `stationId`, 0 when none.
     function latestTermsVersion(uint32 stationId) external view returns (uint32);
+
+    /// @notice The EIP-712 digest a participant signs for `acknowledgeBySig` (response Acknowledged)
+    /// or `disputeBySig` (Disputed).
+    function responseDigest(LineResponse calldata r, Response response) external view returns (bytes32);
 
     /// @notice The role registry.
     function registry() external view returns (address);

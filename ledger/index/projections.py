@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session
+from web3 import Web3
 
+from ledger.index.credit_projections import CREDIT_PROJECTIONS
+from ledger.index.settlement_projections import SETTLEMENT_PROJECTIONS
 from ledger.index.tables import (
     DeviceKeyRow,
     DeviceRow,
@@ -130,21 +133,45 @@ def oracle_set_changed(s: Session, a: dict[str, Any], m: EventMeta) -> None:
     )
 
 
-def report_accepted(s: Session, a: dict[str, Any], m: EventMeta) -> None:
-    row = s.get(ReportRow, (a["stationId"], a["intervalStart"]))
-    state = {}
-    if row is not None:  # StationStateRecorded came first in the same transaction
-        state = {
-            k: getattr(row, k)
-            for k in (
-                "soc_bps",
-                "soh_bps",
-                "cycle_count",
-                "alarm_bits",
-                "factor_version",
-                "grams_per_mwh",
+RECORD_BYTES = 56  # ReportAccepted.participants: address | u64 | u64 | u64 | int96, big-endian
+
+
+@dataclass(frozen=True)
+class ParticipantRecord:
+    participant: str
+    charged_wh: int
+    discharged_wh: int
+    curtailed_wh: int
+    avoided_grams: int
+
+
+def participant_records(packed: bytes) -> list[ParticipantRecord]:
+    """Decode ReportAccepted.participants (layout in IStorageLedger.ReportAccepted)."""
+    if len(packed) % RECORD_BYTES:
+        raise ValueError(f"participant records: {len(packed)} bytes is not a multiple of 56")
+    out = []
+    for at in range(0, len(packed), RECORD_BYTES):
+        rec = packed[at : at + RECORD_BYTES]
+        out.append(
+            ParticipantRecord(
+                participant=Web3.to_checksum_address(rec[:20]),
+                charged_wh=int.from_bytes(rec[20:28], "big"),
+                discharged_wh=int.from_bytes(rec[28:36], "big"),
+                curtailed_wh=int.from_bytes(rec[36:44], "big"),
+                avoided_grams=int.from_bytes(rec[44:56], "big", signed=True),
             )
-        }
+        )
+    return out
+
+
+def _hex_bytes(value: Any) -> bytes:
+    if isinstance(value, str):
+        return bytes.fromhex(value.removeprefix("0x"))
+    return bytes(value)
+
+
+def report_accepted(s: Session, a: dict[str, Any], m: EventMeta) -> None:
+    """One event per report: the report row with the station state, and one row per participant."""
     s.merge(
         ReportRow(
             station_id=a["stationId"],
@@ -154,54 +181,36 @@ def report_accepted(s: Session, a: dict[str, Any], m: EventMeta) -> None:
             readings_root=a["readingsRoot"],
             reading_count=a["readingCount"],
             signers_json=json.dumps(a["signers"]),
+            soc_bps=a["socBps"],
+            soh_bps=a["sohBps"],
+            cycle_count=a["cycleCount"],
+            alarm_bits=a["alarmBits"],
+            factor_version=a["factorVersion"],
+            grams_per_mwh=a["gramsPerMWh"],
             tx_hash=m.tx_hash,
             block_number=m.block_number,
             log_index=m.log_index,
-            **state,
         )
     )
-
-
-def station_state_recorded(s: Session, a: dict[str, Any], m: EventMeta) -> None:
-    row = s.get(ReportRow, (a["stationId"], a["intervalStart"]))
-    if row is None:
-        row = ReportRow(
-            station_id=a["stationId"],
-            interval_start=a["intervalStart"],
-            interval_end=0,
-            digest="",
-            readings_root="",
-            reading_count=0,
-            signers_json="[]",
-            tx_hash=m.tx_hash,
-            block_number=m.block_number,
-            log_index=m.log_index,
-        )
-    row.soc_bps, row.soh_bps = a["socBps"], a["sohBps"]
-    row.cycle_count, row.alarm_bits = a["cycleCount"], a["alarmBits"]
-    row.factor_version, row.grams_per_mwh = a["factorVersion"], a["gramsPerMWh"]
-    s.merge(row)
-
-
-def participant_interval_recorded(s: Session, a: dict[str, Any], m: EventMeta) -> None:
     station = s.get(StationRow, a["stationId"])
     efficiency = station.round_trip_efficiency_bps if station else 10_000
-    stored = a["chargedWh"] * efficiency // 10_000
-    s.merge(
-        ParticipantIntervalRow(
-            station_id=a["stationId"],
-            interval_start=a["intervalStart"],
-            participant=a["participant"],
-            charged_wh=a["chargedWh"],
-            discharged_wh=a["dischargedWh"],
-            curtailed_wh=a["curtailedChargedWh"],
-            stored_wh=stored,
-            losses_wh=a["chargedWh"] - stored,
-            avoided_grams=a["avoidedGrams"],
-            factor_version=a["factorVersion"],
-            block_number=m.block_number,
+    for rec in participant_records(_hex_bytes(a["participants"])):
+        stored = rec.charged_wh * efficiency // 10_000
+        s.merge(
+            ParticipantIntervalRow(
+                station_id=a["stationId"],
+                interval_start=a["intervalStart"],
+                participant=rec.participant,
+                charged_wh=rec.charged_wh,
+                discharged_wh=rec.discharged_wh,
+                curtailed_wh=rec.curtailed_wh,
+                stored_wh=stored,
+                losses_wh=rec.charged_wh - stored,
+                avoided_grams=rec.avoided_grams,
+                factor_version=a["factorVersion"],
+                block_number=m.block_number,
+            )
         )
-    )
 
 
 PROJECTIONS: dict[str, Projection] = {
@@ -212,6 +221,6 @@ PROJECTIONS: dict[str, Projection] = {
     "LeaseSet": lease_set,
     "OracleSetChanged": oracle_set_changed,
     "ReportAccepted": report_accepted,
-    "StationStateRecorded": station_state_recorded,
-    "ParticipantIntervalRecorded": participant_interval_recorded,
+    **CREDIT_PROJECTIONS,
+    **SETTLEMENT_PROJECTIONS,
 }

@@ -4,6 +4,7 @@ a lease's latest terms) are read as the latest row, never updated in place."""
 
 from __future__ import annotations
 
+from sqlalchemy import BigInteger, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -127,6 +128,203 @@ class ParticipantIntervalRow(SQLModel, table=True):
     block_number: int = Field(index=True)
 
 
+class EmissionFactorDatasetRow(SQLModel, table=True):
+    """One registered factor dataset version (DatasetRegistered carries the whole table)."""
+
+    __tablename__ = "emission_factor_datasets"
+    version: int = Field(primary_key=True)
+    dataset_hash: str = Field(index=True)
+    source_uri: str
+    valid_from: int = Field(sa_type=BigInteger)
+    valid_to: int = Field(sa_type=BigInteger)
+    factors_json: str  # [[region, gramsPerMWh], ...] in registration order
+    tx_hash: str
+    block_number: int = Field(index=True)
+
+
+class AvoidedConsumedRow(SQLModel, table=True):
+    """Avoided grams leaving a participant's un-issued balance (issuance or green certificate)."""
+
+    __tablename__ = "avoided_consumed"
+    block_number: int = Field(primary_key=True)
+    log_index: int = Field(primary_key=True)
+    station_id: int = Field(index=True)
+    participant: str = Field(index=True)
+    consumer: str  # the contract that consumed (CarbonCredits)
+    grams: int = Field(sa_type=BigInteger)
+    consumed_total: int = Field(sa_type=BigInteger)
+
+
+class CreditRow(SQLModel, table=True):
+    """An issuance request; its token id equals the request id. Written once."""
+
+    __tablename__ = "credits"
+    token_id: int = Field(primary_key=True)
+    station_id: int = Field(index=True)
+    participant: str = Field(index=True)
+    requester: str
+    period_start: int = Field(sa_type=BigInteger)
+    period_end: int = Field(sa_type=BigInteger)
+    requested_grams: int = Field(sa_type=BigInteger)
+    methodology_version: int
+    factor_version: int
+    reports_root: str
+    tx_hash: str
+    block_number: int = Field(index=True)
+
+
+class CreditDecisionRow(SQLModel, table=True):
+    """A verifier's approval (with what it minted and consumed) or rejection of a request."""
+
+    __tablename__ = "credit_decisions"
+    token_id: int = Field(primary_key=True)
+    approved: bool
+    verifier: str
+    units: int = Field(sa_type=BigInteger)
+    consumed_grams: int = Field(sa_type=BigInteger)
+    reason_hash: str
+    tx_hash: str
+    block_number: int = Field(index=True)
+
+
+class CreditMoveRow(SQLModel, table=True):
+    """One ERC-1155 movement (mint: from zero; burn: to zero); `position` orders a batch."""
+
+    __tablename__ = "credit_moves"
+    block_number: int = Field(primary_key=True)
+    log_index: int = Field(primary_key=True)
+    position: int = Field(primary_key=True, default=0)
+    token_id: int = Field(index=True)
+    operator: str
+    from_address: str = Field(index=True)
+    to_address: str = Field(index=True)
+    amount: int = Field(sa_type=BigInteger)
+    tx_hash: str
+
+
+class CreditRetirementRow(SQLModel, table=True):
+    """The canonical Retired claim (the matching burn is a CreditMoveRow)."""
+
+    __tablename__ = "credit_retirements"
+    block_number: int = Field(primary_key=True)
+    log_index: int = Field(primary_key=True)
+    token_id: int = Field(index=True)
+    account: str = Field(index=True)
+    beneficiary_address: str
+    amount: int = Field(sa_type=BigInteger)
+    beneficiary: str
+    period_start: int = Field(sa_type=BigInteger)
+    period_end: int = Field(sa_type=BigInteger)
+    country: str
+    purpose: str
+    tx_hash: str
+
+
+class CreditRevocationRow(SQLModel, table=True):
+    """A regulator's revocation; `amount` is the live supply frozen as revoked."""
+
+    __tablename__ = "credit_revocations"
+    token_id: int = Field(primary_key=True)
+    regulator: str
+    amount: int = Field(sa_type=BigInteger)
+    reason_hash: str
+    tx_hash: str
+    block_number: int = Field(index=True)
+
+
+class SettlementTermsRow(SQLModel, table=True):
+    """TermsRegistered: a station's tariff terms hash and its version."""
+
+    __tablename__ = "settlement_terms"
+    station_id: int = Field(primary_key=True)
+    terms_hash: str = Field(primary_key=True)
+    version: int
+    registered_by: str
+    tx_hash: str
+    block_number: int = Field(index=True)
+
+
+class SettlementAnchorRow(SQLModel, table=True):
+    """StatementAnchored: one statement version as anchored (written once)."""
+
+    __tablename__ = "settlement_anchors"
+    station_id: int = Field(primary_key=True)
+    period: int = Field(primary_key=True)  # yyyymmdd of the local (UTC+8) day
+    version: int = Field(primary_key=True)
+    lines_root: str
+    terms_hash: str
+    net_total: int = Field(sa_type=BigInteger)
+    participant_count: int
+    deadline: int = Field(sa_type=BigInteger)
+    supersedes_version: int
+    anchored_by: str
+    tx_hash: str
+    block_number: int = Field(index=True)
+
+
+class SettlementResponseRow(SQLModel, table=True):
+    """StatementAcknowledged / StatementDisputed: one participant's answer."""
+
+    __tablename__ = "settlement_responses"
+    station_id: int = Field(primary_key=True)
+    period: int = Field(primary_key=True)
+    version: int = Field(primary_key=True)
+    participant: str = Field(primary_key=True)
+    response: int  # 1 acknowledged, 2 disputed (ISettlementAnchor.Response)
+    net_minor: int = Field(sa_type=BigInteger)
+    line_hash: str
+    reason_hash: str  # zero hash for an acknowledgement
+    tx_hash: str
+    block_number: int = Field(index=True)
+
+
+class SettlementTransitionRow(SQLModel, table=True):
+    """StatementFinalized (Final / Disputed) or StatementSuperseded: the latest row of a
+    version is its state (Pending when it has none)."""
+
+    __tablename__ = "settlement_transitions"
+    block_number: int = Field(primary_key=True)
+    log_index: int = Field(primary_key=True)
+    station_id: int = Field(index=True)
+    period: int = Field(index=True)
+    version: int
+    state: int  # ISettlementAnchor.StatementState: 2 Final, 3 Disputed, 4 Superseded
+    superseded_by: int = 0
+    acknowledged_count: int = 0
+    disputed_count: int = 0
+    tx_hash: str
+
+
+class SettlementTermsDocument(SQLModel, table=True):
+    """The full terms document behind a registered hash. Off-chain (no block_number): a reorg
+    does not unmake a document, it only drops the indexed registration, which is re-indexed."""
+
+    __tablename__ = "settlement_terms_documents"
+    station_id: int = Field(primary_key=True)
+    terms_hash: str = Field(primary_key=True)
+    version: int = Field(index=True)
+    valid_from: int = Field(sa_type=BigInteger)
+    terms_json: str
+
+
+class SettlementStatementDocument(SQLModel, table=True):
+    """A statement as anchored: its canonical JSON (Statement.to_json) with every line, so the
+    API can serve lines and proofs. Off-chain and append-only (one row per anchored version);
+    not in BLOCK_TABLES because a reorg must not lose the document the root commits to."""
+
+    __tablename__ = "settlement_statements"
+    station_id: int = Field(primary_key=True)
+    period: int = Field(primary_key=True)
+    version: int = Field(primary_key=True)
+    root: str = Field(index=True)
+    terms_hash: str
+    net_total: int = Field(sa_type=BigInteger)
+    lines: int
+    statement_json: str = Field(sa_type=Text)
+    anchor_tx: str
+    created_at: int = Field(sa_type=BigInteger)
+
+
 BLOCK_TABLES: tuple[type[SQLModel], ...] = (
     ChainEvent,
     StationRow,
@@ -136,5 +334,16 @@ BLOCK_TABLES: tuple[type[SQLModel], ...] = (
     OracleSetRow,
     ReportRow,
     ParticipantIntervalRow,
+    EmissionFactorDatasetRow,
+    AvoidedConsumedRow,
+    CreditRow,
+    CreditDecisionRow,
+    CreditMoveRow,
+    CreditRetirementRow,
+    CreditRevocationRow,
+    SettlementTermsRow,
+    SettlementAnchorRow,
+    SettlementResponseRow,
+    SettlementTransitionRow,
     SeenBlock,
 )

@@ -1,0 +1,109 @@
+"""Public shapes of the settlement routes. Money in minor units (fen), energy in Wh."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+StateName = Literal["pending", "final", "disputed", "superseded", "unknown"]
+
+
+class SettlementRunRequest(BaseModel):
+    station_id: int = Field(ge=1, le=2**32 - 1)
+    period: int = Field(description="Local (UTC+8) day as yyyymmdd, e.g. 20261123.")
+    allow_partial: bool = Field(
+        default=False, description="Settle even when some interval reports are missing."
+    )
+
+
+class SettlementRunPublic(BaseModel):
+    station_id: int
+    period: int
+    version: int
+    supersedes: int
+    root: str
+    terms_hash: str
+    lines: int
+    net_total: int
+    tx_hash: str
+    reused: bool = Field(description="True when this root was already anchored.")
+
+
+class LinePublic(BaseModel):
+    participant: str
+    leased_wh: int
+    lease_wh_seconds: int
+    charged_wh: int
+    discharged_wh: int
+    peak_charged_wh: int
+    loss_wh: int
+    lease_fee: int
+    throughput_fee: int
+    peak_pay: int
+    loss_charge: int
+    net: int
+    line_hash: str
+    response: Literal["none", "acknowledged", "disputed"] = "none"
+
+
+class TotalsPublic(BaseModel):
+    leased_wh: int
+    lease_wh_seconds: int
+    charged_wh: int
+    discharged_wh: int
+    peak_charged_wh: int
+    loss_wh: int
+    lease_fee: int
+    throughput_fee: int
+    peak_pay: int
+    loss_charge: int
+    net: int
+
+
+class StatementHeader(BaseModel):
+    station_id: int
+    period: int
+    version: int
+    period_start: int
+    period_end: int
+    currency: str
+    terms_version: int
+    terms_hash: str
+    root: str
+    state: StateName
+
+
+class StatementPublic(StatementHeader):
+    """Operator / regulator view: every line and the totals."""
+
+    lines: list[LinePublic]
+    totals: TotalsPublic
+
+
+class OwnLinePublic(StatementHeader):
+    """A participant's view: its own line and the Merkle proof of it under `root`."""
+
+    line: LinePublic
+    leaf: str
+    proof: list[str]
+
+
+class ResponseRequest(BaseModel):
+    version: int = Field(ge=1, le=2**16 - 1)
+    signature_deadline: int = Field(ge=0, le=2**64 - 1)
+    signature: str = Field(pattern=r"^(0x)?[0-9a-fA-F]{130}$")
+
+
+class DisputeRequest(ResponseRequest):
+    reason: str = Field(min_length=1, max_length=2000, description="keccak256 goes on-chain.")
+
+
+class ResponsePublic(BaseModel):
+    station_id: int
+    period: int
+    version: int
+    participant: str
+    response: Literal["acknowledged", "disputed"]
+    reason_hash: str
+    tx_hash: str
