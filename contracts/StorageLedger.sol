@@ -274,14 +274,19 @@ contract StorageLedger is EIP712, IStorageLedger {
         }
         uint256 balance;
         {
-            // In uint256: chargedWh * effBps < 2^78; the result is bounded by the uint64 lease below.
-            balance = uint64(a >> 128) + (uint256(chargedWh) * job.effBps) / BPS;
-            if (dischargedWh > balance) {
-                revert StorageLedgerBalanceNegative(job.stationId, who, uint64(balance), dischargedWh);
+            // The efficiency applies to the lifetime charged counter, not interval by interval, so
+            // rounding never accumulates: balance = floor(chargedTotal * eff) - dischargedTotal.
+            // In uint256: chargedWhTotal * effBps < 2^78.
+            uint256 stored = (uint256(p.chargedWhTotal) * job.effBps) / BPS;
+            if (p.dischargedWhTotal > stored) {
+                // The previous report left prevDischarged <= floor(prevCharged * eff) <= stored.
+                revert StorageLedgerBalanceNegative(
+                    job.stationId, who, uint64(stored - (p.dischargedWhTotal - dischargedWh)), dischargedWh
+                );
             }
-            // dischargedWh <= balance, checked just above.
+            // dischargedWhTotal <= stored, checked just above.
             unchecked {
-                balance -= dischargedWh;
+                balance = stored - p.dischargedWhTotal;
             }
             if (balance > leasedWh) revert StorageLedgerLeaseExceeded(job.stationId, who, uint64(balance), leasedWh);
         }

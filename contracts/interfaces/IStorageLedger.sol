@@ -13,10 +13,10 @@ pragma solidity ^0.8.24;
 /// Accounting per report and participant (integer arithmetic, reproducible off-chain):
 ///   chargedWh    = chargedWhTotal    - previous chargedWhTotal    (previous = 0 before the first report)
 ///   dischargedWh = dischargedWhTotal - previous dischargedWhTotal
-///   stored       = chargedWh * roundTripEfficiencyBps / 10000           (floor)
-///   balanceWh   += stored - dischargedWh   (charge is applied before discharge; must stay >= 0
-///                                          and <= leasedWh)
-///   lossesWh     = chargedWhTotal - dischargedWhTotal - balanceWh       (= sum of chargedWh - stored)
+///   balanceWh    = floor(chargedWhTotal * roundTripEfficiencyBps / 10000) - dischargedWhTotal
+///                  (the efficiency applies to the lifetime counter, so rounding never accumulates;
+///                  must stay >= 0 and <= leasedWh)
+///   lossesWh     = chargedWhTotal - dischargedWhTotal - balanceWh
 ///   avoidedGrams += (int256(dischargedWh) - int256(chargedWh - curtailedChargedWh)) * int256(gramsPerMWh) / 1e6
 ///                   (Solidity signed division: truncation toward zero, per interval and participant)
 interface IStorageLedger {

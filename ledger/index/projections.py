@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, select
 from web3 import Web3
 
 from ledger.index.credit_projections import CREDIT_PROJECTIONS
@@ -170,6 +171,17 @@ def _hex_bytes(value: Any) -> bytes:
     return bytes(value)
 
 
+def charged_before(s: Session, station_id: int, participant: str, interval_start: int) -> int:
+    total = s.exec(
+        select(func.coalesce(func.sum(ParticipantIntervalRow.charged_wh), 0)).where(
+            ParticipantIntervalRow.station_id == station_id,
+            ParticipantIntervalRow.participant == participant,
+            ParticipantIntervalRow.interval_start < interval_start,
+        )
+    ).one()
+    return int(total)
+
+
 def report_accepted(s: Session, a: dict[str, Any], m: EventMeta) -> None:
     """One event per report: the report row with the station state, and one row per participant."""
     s.merge(
@@ -195,7 +207,11 @@ def report_accepted(s: Session, a: dict[str, Any], m: EventMeta) -> None:
     station = s.get(StationRow, a["stationId"])
     efficiency = station.round_trip_efficiency_bps if station else 10_000
     for rec in participant_records(_hex_bytes(a["participants"])):
-        stored = rec.charged_wh * efficiency // 10_000
+        # The ledger applies the efficiency to the lifetime counter: this interval's share of
+        # stored energy is the difference of the floors before and after it.
+        before = charged_before(s, a["stationId"], rec.participant, a["intervalStart"])
+        after = before + rec.charged_wh
+        stored = after * efficiency // 10_000 - before * efficiency // 10_000
         s.merge(
             ParticipantIntervalRow(
                 station_id=a["stationId"],

@@ -1,5 +1,6 @@
 """Property test against anvil: random report sequences for two participants. Accounts always
-equal the sum of the accepted deltas (stored = floor(charged x eff / 10000)), never go negative,
+equal the sum of the accepted deltas (balance = floor(charged total x eff / 10000) - discharged
+total), never go negative,
 and a rejected report leaves every account unchanged. Each example runs inside its own
 evm_snapshot/evm_revert, so examples are independent."""
 
@@ -41,11 +42,12 @@ def _trunc_div(n: int, d: int) -> int:
 
 def _apply(m: Model, c: int, d: int, curtailed: int, lease: int, grams: int) -> Model | None:
     """The account after one interval, or None if the ledger must reject it."""
-    available = m.balance + c * EFF // 10_000
-    if d > available or available - d > lease:
+    charged, discharged = m.charged + c, m.discharged + d
+    balance = charged * EFF // 10_000 - discharged
+    if balance < 0 or balance > lease:
         return None
     delta = _trunc_div((d - (c - curtailed)) * grams, 10**6)
-    return Model(m.charged + c, m.discharged + d, available - d, m.avoided + delta)
+    return Model(charged, discharged, balance, m.avoided + delta)
 
 
 @settings(

@@ -160,17 +160,18 @@ def test_several_stations_in_one_batch(ledger: Ledger, world: World, station: in
     assert client.account_of(second, gen.address) == other
 
 
-def test_losses_are_the_sum_of_floored_efficiency_cuts(
+def test_efficiency_applies_to_the_lifetime_counter_so_rounding_never_accumulates(
     ledger: Ledger, world: World, station: int
 ) -> None:
     gen = world.participants[0].address
     client = StorageLedgerClient(ledger)
     totals = [1_234_567, 2_000_001, 2_000_001, 5_555_555]
-    balance = 0
+    per_interval_floors = 0
     for i, total in enumerate(totals):
         _send(ledger, world, report(ledger, station, i, {gen: (total, 0)}))
         previous = totals[i - 1] if i else 0
-        balance += (total - previous) * EFF // 10_000
+        per_interval_floors += (total - previous) * EFF // 10_000
     account = client.account_of(station, gen)
-    assert account.balance_wh == balance
-    assert account.losses_wh == totals[-1] - balance
+    assert account.balance_wh == totals[-1] * EFF // 10_000
+    assert account.balance_wh > per_interval_floors  # the old per-interval rule lost Wh here
+    assert account.losses_wh == totals[-1] - account.balance_wh
