@@ -24,6 +24,7 @@ from api.routers import (
     reports,
     settlements,
     stations,
+    trace,
 )
 from api.settings import ApiSettings, get_api_settings
 from ledger.client import Ledger
@@ -104,6 +105,7 @@ def create_app(
         factors,
         auth_routes,
         settlements,
+        trace,
     ):
         app.include_router(module.router)
     return app

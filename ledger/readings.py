@@ -196,39 +196,37 @@ def _encode_fields(r: Reading) -> bytes:
     )
 
 
+# (field, kind: 0 address / 1 unsigned / 2 signed, low, high) in struct order.
 _MODES: Final = tuple(
-    (name, 0 if kind == "address" else (2 if kind.startswith("int") else 1), *_bounds(kind)[1:])
-    if kind != "address"
-    else (name, 0, 0)
+    (name, 0, 0, 0)
+    if kind == "address"
+    else (name, 2 if kind.startswith("int") else 1, *_bounds(kind))
     for name, kind in READING_FIELDS
 )
 
 
 def encode_reading_dict(data: dict[str, Any]) -> bytes:
     """abi.encode of a reading's 18 fields straight from its JSON object (as in a batch file),
-    with each integer range-checked and no EIP-55 checksum work: the verifier's hot path, about
-    ten times cheaper than `SignedReading.from_dict`. Raises `MalformedReading`."""
-    out = []
-    for name, mode, high in _MODES:
-        try:
+    each integer range-checked, no EIP-55 checksum work: the verifier's hot path, several times
+    cheaper than `SignedReading.from_dict`. Raises `MalformedReading` naming the field."""
+    out: list[bytes] = []
+    append = out.append
+    name = ""
+    try:
+        for name, mode, low, high in _MODES:
             value = data[name]
             if mode == 0:
-                raw = bytes.fromhex(value[2:])
-                if len(raw) != 20 or value[:2] != "0x":
-                    raise MalformedReading(name, f"{value!r} is not a 20-byte 0x-hex address")
-                out.append(raw.rjust(32, b"\0"))
-            elif mode == 1:
-                if type(value) is not int or not 0 <= value <= high:
-                    raise MalformedReading(name, f"{value!r} is not a uint in [0, {high}]")
-                out.append(value.to_bytes(32, "big"))
+                if len(value) != 42 or value[:2] != "0x":
+                    raise ValueError(f"{value!r} is not a 20-byte 0x-hex address")
+                append(b"\0" * 12 + bytes.fromhex(value[2:]))
+            elif type(value) is not int or not low <= value <= high:
+                raise ValueError(f"{value!r} is not an integer in [{low}, {high}]")
             else:
-                if type(value) is not int or not -high - 1 <= value <= high:
-                    raise MalformedReading(name, f"{value!r} is outside [{-high - 1}, {high}]")
-                out.append(value.to_bytes(32, "big", signed=True))
-        except KeyError:
-            raise MalformedReading(name, "missing") from None
-        except (TypeError, ValueError) as exc:
-            raise MalformedReading(name, str(exc)) from exc
+                append(value.to_bytes(32, "big", signed=mode == 2))
+    except KeyError:
+        raise MalformedReading(name, "missing") from None
+    except (TypeError, ValueError) as exc:
+        raise MalformedReading(name, str(exc)) from exc
     return b"".join(out)
 
 

@@ -1,0 +1,110 @@
+"""Public models of the provenance trace: a credit (or an energy account over a period) down to
+the signed readings, level by level (depth 1 credit, 2 avoided accounts and factors, 3 interval
+reports, 4 batch files, 5 readings with their device and Merkle proof)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from api.models import (
+    CreditDecisionPublic,
+    CreditRequestPublic,
+    CreditRetirementPublic,
+    CreditRevocationPublic,
+)
+
+
+class TransferPublic(BaseModel):
+    from_address: str
+    to_address: str
+    amount: int
+    tx_hash: str
+    block_number: int
+
+
+class FactorUsedPublic(BaseModel):
+    version: int
+    region: str
+    grams_per_mwh: int
+    dataset_hash: str
+    source_uri: str
+
+
+class AvoidedAccountPublic(BaseModel):
+    station_id: int
+    participant: str
+    avoided_grams: int  # booked by the reports in this trace
+    intervals: int
+    factors: list[FactorUsedPublic]
+
+
+class DevicePublic(BaseModel):
+    device_id: int | None
+    external_code: str | None
+    signing_key: str
+
+
+class ReadingPublic(BaseModel):
+    index: int
+    reading: dict[str, int | str]  # the signed reading as archived (fields + signature)
+    device: DevicePublic
+    leaf: str
+    proof: list[str]
+
+
+class BatchPublic(BaseModel):
+    root: str
+    url: str
+    available: bool
+    reading_count: int
+    readings: list[ReadingPublic] | None = None  # depth 5
+
+
+class IntervalTracePublic(BaseModel):
+    station_id: int
+    interval_start: int
+    interval_end: int
+    tx_hash: str
+    block_number: int
+    digest: str
+    oracle_signers: list[str]
+    readings_root: str
+    reading_count: int
+    factor_version: int
+    grams_per_mwh: int
+    charged_wh: int
+    discharged_wh: int
+    curtailed_wh: int
+    avoided_grams: int
+    batch: BatchPublic | None = None  # depth 4
+
+
+class PagePublic(BaseModel):
+    page: int
+    page_size: int
+    total_intervals: int
+    pages: int
+
+
+class CreditTracePublic(BaseModel):
+    token_id: int
+    depth: int
+    request: CreditRequestPublic
+    approval: CreditDecisionPublic | None
+    revocation: CreditRevocationPublic | None
+    transfers: list[TransferPublic]
+    retirements: list[CreditRetirementPublic]
+    avoided: AvoidedAccountPublic | None = None  # depth 2
+    intervals: list[IntervalTracePublic] | None = None  # depth 3, paged
+    paging: PagePublic | None = None
+
+
+class AccountTracePublic(BaseModel):
+    station_id: int
+    participant: str
+    period_from: int
+    period_to: int
+    depth: int
+    avoided: AvoidedAccountPublic
+    intervals: list[IntervalTracePublic] | None = None
+    paging: PagePublic | None = None

@@ -1,0 +1,166 @@
+"""Assembling a provenance trace from the indexed tables and the batch archive."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlmodel import Session, col, func, select
+
+from api.trace_models import (
+    AvoidedAccountPublic,
+    BatchPublic,
+    DevicePublic,
+    FactorUsedPublic,
+    IntervalTracePublic,
+    PagePublic,
+    ReadingPublic,
+)
+from ledger.index.tables import (
+    DeviceKeyRow,
+    DeviceRow,
+    EmissionFactorDatasetRow,
+    ParticipantIntervalRow,
+    ReportRow,
+    StationRow,
+)
+from ledger.merkle import MerkleTree
+from ledger.readings import SignedReading
+
+
+def interval_rows(
+    session: Session,
+    station_id: int,
+    participant: str,
+    *,
+    start_from: int = 0,
+    start_to: int = 2**63 - 1,
+    max_block: int | None = None,
+) -> list[tuple[ParticipantIntervalRow, ReportRow]]:
+    query = (
+        select(ParticipantIntervalRow, ReportRow)
+        .join(
+            ReportRow,
+            (col(ReportRow.station_id) == col(ParticipantIntervalRow.station_id))
+            & (col(ReportRow.interval_start) == col(ParticipantIntervalRow.interval_start)),
+        )
+        .where(
+            ParticipantIntervalRow.station_id == station_id,
+            func.lower(ParticipantIntervalRow.participant) == participant.lower(),
+            col(ParticipantIntervalRow.interval_start) >= start_from,
+            col(ParticipantIntervalRow.interval_start) < start_to,
+        )
+        .order_by(col(ParticipantIntervalRow.interval_start))
+    )
+    if max_block is not None:
+        query = query.where(col(ReportRow.block_number) <= max_block)
+    return [(p, r) for p, r in session.exec(query).all()]
+
+
+def avoided_account(
+    session: Session,
+    station_id: int,
+    participant: str,
+    rows: list[tuple[ParticipantIntervalRow, ReportRow]],
+) -> AvoidedAccountPublic:
+    station = session.get(StationRow, station_id)
+    region = station.region if station else ""
+    factors = []
+    for version in sorted({r.factor_version for _, r in rows}):
+        dataset = session.get(EmissionFactorDatasetRow, version)
+        grams = next((r.grams_per_mwh for _, r in rows if r.factor_version == version), 0)
+        factors.append(
+            FactorUsedPublic(
+                version=version,
+                region=region,
+                grams_per_mwh=grams,
+                dataset_hash=dataset.dataset_hash if dataset else "",
+                source_uri=dataset.source_uri if dataset else "",
+            )
+        )
+    return AvoidedAccountPublic(
+        station_id=station_id,
+        participant=participant,
+        avoided_grams=sum(p.avoided_grams for p, _ in rows),
+        intervals=len(rows),
+        factors=factors,
+    )
+
+
+def paging(total: int, page: int, page_size: int) -> PagePublic:
+    return PagePublic(
+        page=page, page_size=page_size, total_intervals=total, pages=-(-total // page_size)
+    )
+
+
+def intervals(
+    session: Session,
+    rows: list[tuple[ParticipantIntervalRow, ReportRow]],
+    *,
+    depth: int,
+    archive: Path,
+) -> list[IntervalTracePublic]:
+    devices = device_directory(session) if depth >= 5 else {}
+    out = []
+    for p, r in rows:
+        item = IntervalTracePublic(
+            station_id=r.station_id,
+            interval_start=r.interval_start,
+            interval_end=r.interval_end,
+            tx_hash=r.tx_hash,
+            block_number=r.block_number,
+            digest=r.digest,
+            oracle_signers=json.loads(r.signers_json),
+            readings_root=r.readings_root,
+            reading_count=r.reading_count,
+            factor_version=r.factor_version,
+            grams_per_mwh=r.grams_per_mwh,
+            charged_wh=p.charged_wh,
+            discharged_wh=p.discharged_wh,
+            curtailed_wh=p.curtailed_wh,
+            avoided_grams=p.avoided_grams,
+        )
+        if depth >= 4:
+            item.batch = batch(archive, r.readings_root, r.reading_count, devices, depth >= 5)
+        out.append(item)
+    return out
+
+
+def device_directory(session: Session) -> dict[str, DevicePublic]:
+    """Every signing key ever registered -> its device (keys bind to one device, ever)."""
+    codes = {d.device_id: d.external_code for d in session.exec(select(DeviceRow)).all()}
+    out = {}
+    for k in session.exec(select(DeviceKeyRow)).all():
+        out[k.signer.lower()] = DevicePublic(
+            device_id=k.device_id, external_code=codes.get(k.device_id), signing_key=k.signer
+        )
+    return out
+
+
+def batch(
+    archive: Path, root: str, count: int, devices: dict[str, DevicePublic], with_readings: bool
+) -> BatchPublic:
+    path = archive / f"{root}.json"
+    result = BatchPublic(
+        root=root, url=f"/v1/batches/{root}", available=path.is_file(), reading_count=count
+    )
+    if not with_readings or not result.available:
+        return result
+    raw = json.loads(path.read_text())["readings"]
+    signed = [SignedReading.from_dict(r) for r in raw]
+    leaves = [s.leaf() for s in signed]
+    tree = MerkleTree.from_leaf_hashes(leaves)
+    result.readings = [
+        ReadingPublic(
+            index=i,
+            reading=raw[i],
+            device=devices.get(
+                s.reading.device.lower(),
+                DevicePublic(device_id=None, external_code=None, signing_key=s.reading.device),
+            ),
+            leaf="0x" + leaf.hex(),
+            proof=["0x" + h.hex() for h in tree.proof(leaf)],
+        )
+        for i, (s, leaf) in enumerate(zip(signed, leaves, strict=True))
+    ]
+    return result

@@ -1,0 +1,485 @@
+"""The credit verifier: from a CarbonCredits token id to the signed readings behind it, trusting
+only the chain (logs and views, pinned to one head block) and the batch files.
+
+Checks, each failure naming its item:
+- the credit: requested, approved, issued = live + retired + revoked, units x gramsPerUnit consumed;
+- every report the participant appears in: its calldata hashes to the accepted digest, its oracle
+  signatures recover to distinct members of the oracle set that was current when it was accepted
+  (the set's config digest recomputed), at least the threshold, the same signers as the event;
+- avoided emissions recomputed per interval from the reports' counters and the on-chain factor
+  dataset (truncation toward zero per interval and participant), equal to each event record and to
+  `avoidedOf`; no consumption (issuance, green certificate) ever exceeded what was booked before it;
+- every batch behind the credit (reports accepted before its approval): present, root recomputed,
+  every device signature recovers to the reading's device, that device key registered for the
+  station when the report was accepted, and the meters' last counters equal the report's."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
+from multiprocessing import get_all_start_methods, get_context
+from typing import Any
+
+from coincurve import PublicKey
+
+from ledger.readings import DeviceDomain, keccak
+from ledger.reports import IntervalReport, report_digest
+from ledger.verify.chain_facts import AcceptedReport, ChainFacts, CreditFacts, DeviceKey
+from ledger.verify.signatures import BatchResult, check_batch_job
+from ledger.verify.verdict import Verdict
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+def short(hex_value: str) -> str:
+    return hex_value[:10] + "…"
+
+
+def trunc_div(n: int, d: int) -> int:
+    """Solidity signed division: truncation toward zero."""
+    q = abs(n) // d
+    return -q if n < 0 else q
+
+
+def recover_digest(digest: bytes, signature: bytes) -> str:
+    """The lower-case address that signed a 32-byte digest (65-byte r || s || v)."""
+    if len(signature) != 65 or signature[64] not in (27, 28):
+        raise ValueError("expected 65 bytes with v = 27 or 28")
+    sig = signature[:64] + bytes((signature[64] - 27,))
+    pub = PublicKey.from_signature_and_message(sig, digest, hasher=None)
+    return "0x" + keccak(pub.format(compressed=False)[1:])[12:].hex()
+
+
+def report_item(r: AcceptedReport) -> str:
+    return f"report station {r.station_id} interval {r.interval_start} (tx {short(r.tx_hash)})"
+
+
+def verify_credit_on_chain(
+    facts: ChainFacts,
+    token_id: int,
+    archive: str,
+    *,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> Verdict:
+    v = Verdict(subject=f"credit {token_id}", chain_id=facts.chain_id)
+    v.facts["contracts"] = {
+        "CarbonCredits": facts.credits.address,
+        "StorageLedger": facts.ledger.address,
+        "Registry": facts.registry.address,
+        "EmissionFactors": facts.factors.address,
+    }
+    v.facts["head_block"] = facts.head
+    credit = facts.credit(token_id)
+    if credit.request is None:
+        v.fail(
+            "credit",
+            f"credit {token_id}",
+            f"was never requested on chain {facts.chain_id} "
+            f"(CarbonCredits {facts.credits.address})",
+        )
+        return v
+    _check_credit(v, credit)
+    req = credit.request.args
+    station_id, participant = int(req["stationId"]), str(req["participant"])
+    station = facts.station(station_id)
+    if station is None:
+        v.fail("station", f"station {station_id}", "is not registered in the Registry")
+        return v
+    v.facts["station"] = {
+        "station_id": station_id,
+        "external_code": station.external_code,
+        "region": station.region,
+    }
+    mine = [r for r in facts.reports(station_id) if r.record_of(participant) is not None]
+    cutoff = (
+        (credit.decision.block, credit.decision.log_index)
+        if credit.approved and credit.decision
+        else (facts.head + 1, 0)
+    )
+    backing = [r for r in mine if (r.block, r.log_index) < cutoff]
+    separator = DeviceDomain(facts.chain_id, facts.registry.address).separator
+    jobs = [(archive, r.root_hex, separator) for r in backing]
+    with ExitStack() as stack:
+        # Batches (the bulk of the work) start in the worker processes first; the reports'
+        # calldata and oracle signatures are checked here meanwhile.
+        results = _start_batches(stack, jobs, workers)
+        decoded = _check_reports(v, facts, mine, station.region, participant, progress)
+        v.facts["reports"] = len(mine)
+        v.facts["backing_reports"] = len(backing)
+        keys = facts.device_keys(station_id)
+        _check_batches(v, backing, decoded, keys, results, progress)
+    return v
+
+
+def _check_credit(v: Verdict, credit: CreditFacts) -> None:
+    assert credit.request is not None
+    req = credit.request.args
+    item = f"credit {credit.token_id}"
+    _state, issued, live, retired, revoked = credit.amounts
+    v.facts["credit"] = {
+        "token_id": credit.token_id,
+        "station_id": int(req["stationId"]),
+        "participant": str(req["participant"]),
+        "requester": str(req["requester"]),
+        "period": [int(req["periodStart"]), int(req["periodEnd"])],
+        "requested_grams": int(req["grams"]),
+        "factor_version": int(req["factorVersion"]),
+        "request_tx": credit.request.tx_hash,
+        "approval_tx": credit.decision.tx_hash if credit.decision else None,
+        "verifier": str(credit.decision.args["verifier"]) if credit.decision else None,
+        "issued": issued,
+        "live": live,
+        "retired": retired,
+        "revoked": revoked,
+        "grams_per_unit": credit.grams_per_unit,
+    }
+    v.retirements = [
+        {
+            "account": str(e.args["account"]),
+            "amount": int(e.args["amount"]),
+            "beneficiary": str(e.args["beneficiary"]),
+            "beneficiary_address": str(e.args["beneficiaryAddress"]),
+            "period": [int(e.args["periodStart"]), int(e.args["periodEnd"])],
+            "country": bytes(e.args["country"]).decode("ascii", "replace"),
+            "purpose": str(e.args["purpose"]),
+            "tx_hash": e.tx_hash,
+            "block": e.block,
+        }
+        for e in credit.retirements
+    ]
+    v.count("credit")
+    if not credit.approved or credit.decision is None:
+        v.fail("credit", item, "was never approved (pending or rejected): nothing was issued")
+        return
+    units = int(credit.decision.args["units"])
+    consumed = int(credit.decision.args["consumedGrams"])
+    if consumed != units * credit.grams_per_unit:
+        v.fail(
+            "credit",
+            item,
+            f"approval consumed {consumed} g for {units} units of {credit.grams_per_unit} g",
+        )
+    if consumed > int(req["grams"]):
+        v.fail("credit", item, f"consumed {consumed} g, more than the {req['grams']} g requested")
+    if issued != units:
+        v.fail("credit", item, f"issued() is {issued}, the approval minted {units}")
+    if issued != live + retired + revoked:
+        v.fail(
+            "credit",
+            item,
+            f"issued {issued} != live {live} + retired {retired} + revoked {revoked}",
+        )
+    claimed = sum(int(e.args["amount"]) for e in credit.retirements)
+    if claimed != retired:
+        v.fail("credit", item, f"Retired events sum to {claimed}, retired() is {retired}")
+    minted = sum(int(e.args["value"]) for e in credit.moves if int(e.args["from"], 16) == 0)
+    if minted != units:
+        v.fail("credit", item, f"mint transfers sum to {minted}, the approval minted {units}")
+
+
+def _check_reports(
+    v: Verdict,
+    facts: ChainFacts,
+    mine: list[AcceptedReport],
+    region: str,
+    participant: str,
+    progress: Progress | None,
+) -> dict[str, IntervalReport]:
+    """Oracle signatures and avoided emissions of every report the participant appears in.
+    Returns the decoded reports by readings root (for the batch counter check)."""
+    sets = facts.oracle_sets()
+    datasets = facts.factor_datasets()
+    ordered_sets = sorted(sets.values(), key=lambda s: (s.block, s.version))
+    for s in ordered_sets:
+        if facts.expected_config_digest(s.version, s.signers, s.threshold) != s.digest:
+            v.fail(
+                "oracle_set",
+                f"oracle set version {s.version}",
+                "config digest does not "
+                "match keccak256(chainId, registry, version, signers, threshold)",
+            )
+    ledger_address = facts.ledger.address
+    decoded_by_root: dict[str, IntervalReport] = {}
+    prev_c = prev_d = 0
+    booked = 0
+    timeline: list[tuple[int, int, int]] = []  # (block, log index, avoided delta)
+    who = participant.lower()
+    for n, r in enumerate(mine, start=1):
+        if progress:
+            progress("reports", n, len(mine))
+        item = report_item(r)
+        v.count("reports")
+        try:
+            report, signatures = facts.submitted(r)
+        except LookupError as exc:
+            v.fail("report_calldata", item, str(exc))
+            continue
+        decoded_by_root[r.root_hex] = report
+        digest = report_digest(report, facts.chain_id, ledger_address)
+        if digest != r.digest:
+            v.fail(
+                "report_calldata", item, "the submitted report does not hash to the accepted digest"
+            )
+        if report.readings_root != r.readings_root:
+            v.fail("report_calldata", item, "calldata and event disagree on the readings root")
+        # The oracle set current when the report was accepted.
+        current = [s for s in ordered_sets if s.block <= r.block]
+        oset = sets.get(report.config_digest)
+        if oset is None:
+            v.fail(
+                "oracle_set",
+                item,
+                f"config digest 0x{report.config_digest.hex()} is no oracle set of this Registry",
+            )
+        else:
+            if not current or current[-1].digest != oset.digest:
+                v.fail(
+                    "oracle_set",
+                    item,
+                    f"oracle set version {oset.version} was not the current set at block {r.block}",
+                )
+            recovered: list[str] = []
+            for i, sig in enumerate(signatures):
+                v.count("oracle_signatures")
+                try:
+                    signer = recover_digest(digest, sig)
+                except Exception as exc:  # coincurve raises plain Exception on bad points
+                    v.fail("oracle_signature", f"{item} signature {i}", f"unrecoverable ({exc})")
+                    continue
+                if signer not in {s.lower() for s in oset.signers}:
+                    v.fail(
+                        "oracle_signature",
+                        f"{item} signature {i}",
+                        f"recovers to {signer}, not a member of oracle set version {oset.version}",
+                    )
+                recovered.append(signer)
+            if len(set(recovered)) != len(recovered):
+                v.fail("oracle_signature", item, "the same oracle signed twice")
+            if len(set(recovered)) < oset.threshold:
+                v.fail(
+                    "oracle_signature",
+                    item,
+                    f"{len(set(recovered))} distinct oracle "
+                    f"signatures, the threshold is {oset.threshold}",
+                )
+            if sorted(recovered) != sorted(s.lower() for s in r.signers):
+                v.fail(
+                    "oracle_signature",
+                    item,
+                    "recovered signers differ from the ReportAccepted signers",
+                )
+        # Avoided emissions of this interval for the participant.
+        delta = next((p for p in report.participants if p.participant.lower() == who), None)
+        record = r.record_of(participant)
+        assert record is not None
+        if delta is None:
+            v.fail("avoided", item, "the participant is in the event but not in the calldata")
+            continue
+        charged, discharged = delta.charged_wh_total - prev_c, delta.discharged_wh_total - prev_d
+        prev_c, prev_d = delta.charged_wh_total, delta.discharged_wh_total
+        factor = datasets.get(r.factor_version, {}).get(region)
+        if factor is None:
+            v.fail(
+                "factor",
+                item,
+                f"factor dataset version {r.factor_version} has no factor for region {region}",
+            )
+            factor = r.grams_per_mwh
+        elif factor != r.grams_per_mwh:
+            v.fail(
+                "factor",
+                item,
+                f"applied {r.grams_per_mwh} g/MWh, dataset version "
+                f"{r.factor_version} says {factor} for {region}",
+            )
+        avoided = trunc_div((discharged - (charged - delta.curtailed_charged_wh)) * factor, 10**6)
+        got = (record.charged_wh, record.discharged_wh, record.curtailed_wh, record.avoided_grams)
+        want = (charged, discharged, delta.curtailed_charged_wh, avoided)
+        if got != want:
+            v.fail(
+                "avoided",
+                item,
+                f"booked (charged, discharged, curtailed, avoided g) {got}, recomputed {want}",
+            )
+        v.count("avoided_intervals")
+        booked += avoided
+        timeline.append((r.block, r.log_index, avoided))
+    station_id = mine[0].station_id if mine else 0
+    _check_consumption(v, facts, station_id, participant, booked, timeline)
+    return decoded_by_root
+
+
+def _check_consumption(
+    v: Verdict,
+    facts: ChainFacts,
+    station_id: int,
+    participant: str,
+    booked: int,
+    timeline: list[tuple[int, int, int]],
+) -> None:
+    item = f"avoided account of {participant} at station {station_id}"
+    on_chain, consumed_view, _, _ = facts.avoided_of(station_id, participant)
+    v.facts["avoided"] = {
+        "recomputed_grams": booked,
+        "on_chain_grams": on_chain,
+        "consumed_grams": consumed_view,
+    }
+    if booked != on_chain:
+        v.fail(
+            "avoided", item, f"recomputed {booked} g from the reports, avoidedOf says {on_chain}"
+        )
+    consumed = 0
+    events = facts.consumptions(station_id, participant)
+    for e in events:
+        before = sum(g for b, li, g in timeline if (b, li) < (e.block, e.log_index))
+        grams = int(e.args["grams"])
+        available = max(before - consumed, 0)
+        if grams > available:
+            v.fail(
+                "avoided",
+                f"{item}, consumption in tx {short(e.tx_hash)}",
+                f"{grams} g consumed, only {available} g booked and un-issued before it",
+            )
+        consumed += grams
+        v.count("consumptions")
+    if consumed != consumed_view:
+        v.fail(
+            "avoided",
+            item,
+            f"AvoidedConsumed events sum to {consumed} g, avoidedOf says {consumed_view}",
+        )
+
+
+def _start_batches(
+    stack: ExitStack, jobs: list[tuple[str, str, bytes]], workers: int | None
+) -> Iterator[BatchResult]:
+    """Results in job order; with a pool, every job is submitted before this returns."""
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if workers <= 1 or len(jobs) < 4:
+        return map(check_batch_job, jobs)
+    # fork: workers start in milliseconds and need no `__main__` guard from the caller (the demo,
+    # tests, scripts); they only run pure functions over files.
+    method = "fork" if "fork" in get_all_start_methods() else None
+    pool = stack.enter_context(
+        ProcessPoolExecutor(max_workers=workers, mp_context=get_context(method))
+    )
+    return pool.map(check_batch_job, jobs, chunksize=1)
+
+
+def _check_batches(
+    v: Verdict,
+    backing: list[AcceptedReport],
+    decoded: dict[str, IntervalReport],
+    keys: list[DeviceKey],
+    results: Iterator[BatchResult],
+    progress: Progress | None,
+) -> None:
+    by_signer: dict[str, list[DeviceKey]] = {}
+    for k in keys:
+        by_signer.setdefault(k.signer.lower(), []).append(k)
+    devices_seen: dict[str, dict[str, Any]] = {}
+    for n, (r, res) in enumerate(zip(backing, results, strict=True), start=1):
+        if progress:
+            progress("batches", n, len(backing))
+        _judge_batch(
+            v,
+            v.facts["contracts"]["Registry"],
+            r,
+            res,
+            decoded.get(r.root_hex),
+            by_signer,
+            devices_seen,
+        )
+    v.facts["devices"] = sorted(devices_seen.values(), key=lambda d: d["device_id"])
+
+
+def _judge_batch(
+    v: Verdict,
+    registry: str,
+    r: AcceptedReport,
+    res: BatchResult,
+    report: IntervalReport | None,
+    by_signer: dict[str, list[DeviceKey]],
+    devices_seen: dict[str, dict[str, Any]],
+) -> None:
+    item = f"batch {short(r.root_hex)} (station {r.station_id} interval {r.interval_start})"
+    v.count("batches")
+    if res.error is not None:
+        v.fail("batch_missing", item, f"{res.error} ({res.location})")
+        return
+    v.count("readings", res.readings)
+    if res.computed_root != r.root_hex:
+        v.fail(
+            "batch_root",
+            item,
+            f"its readings hash to {res.computed_root or 'nothing'}, not "
+            "the on-chain readings root",
+        )
+    if res.readings != r.reading_count:
+        v.fail("batch_root", item, f"{res.readings} readings, the report counts {r.reading_count}")
+    if res.chain_id != v.chain_id or (res.registry or "").lower() != registry.lower():
+        v.fail(
+            "batch_chain",
+            item,
+            f"the file is for chain {res.chain_id} registry "
+            f"{res.registry}, not chain {v.chain_id} registry {registry}",
+        )
+    if (res.station_id, res.interval_start) != (r.station_id, r.interval_start):
+        v.fail(
+            "batch_root",
+            item,
+            f"the file says station {res.station_id} interval {res.interval_start}",
+        )
+    for bad in res.bad:
+        v.fail(
+            "device_signature",
+            f"{item} reading {bad.index} (device {bad.device}, seq {bad.seq})",
+            bad.reason,
+        )
+    for device, count in res.devices.items():
+        v.count("device_signatures", count)
+        candidates = by_signer.get(device, [])
+        if not candidates:
+            v.fail(
+                "device_key",
+                f"{item} device {device}",
+                f"signs {count} readings but is no registered device key of station {r.station_id}",
+            )
+            continue
+        valid = [k for k in candidates if k.valid_at(r.block)]
+        if not valid:
+            v.fail(
+                "device_key",
+                f"{item} device {device}",
+                f"was not a current device key when the report was accepted (block {r.block})",
+            )
+            continue
+        k = valid[0]
+        devices_seen.setdefault(
+            device,
+            {
+                "device_id": k.device_id,
+                "external_code": k.external_code,
+                "signer": k.signer,
+                "kind": k.kind,
+            },
+        )
+    if report is not None:
+        for p in report.participants:
+            last = res.last_counters.get(p.participant.lower())
+            if last is None:
+                continue
+            _, charged, discharged = last
+            if (charged, discharged) != (p.charged_wh_total, p.discharged_wh_total) and (
+                charged,
+                discharged,
+            ) != (p.charged_wh_total % 2**32, p.discharged_wh_total % 2**32):
+                v.fail(
+                    "report_counters",
+                    f"{item} participant {p.participant}",
+                    f"last meter reading says ({charged}, {discharged}) Wh, the report "
+                    f"({p.charged_wh_total}, {p.discharged_wh_total})",
+                )
