@@ -21,6 +21,7 @@ from ledger.index.indexer import Indexer
 from ledger.index.tables import ReportRow
 from ledger.settings import LedgerSettings
 from ledger.storage import StorageLedgerClient
+from ledger.verify import verify_credit
 from oracle.service import Clock, build_oracle, drain, run_due
 
 INTERVALS = 96
@@ -83,9 +84,17 @@ def run_demo(settings: LedgerSettings, *, port: int, progress: Console | None) -
     say("issuing, selling and retiring credits for the day's avoided emissions ...")
     credits = credit_demo_day(ledger, world, station_id, engine)
     indexer.run_once()
+    trace_ok = None
+    if credits["sample_credit_id"] is not None:
+        say(f"verifying credit #{credits['sample_credit_id']} from the chain and the archive ...")
+        verdict = verify_credit(ledger, credits["sample_credit_id"], oracle_cfg.archive_dir)
+        trace_ok = verdict.ok
+        for failure in verdict.failures[:5]:
+            say(f"  verify: {failure}")
     storage = StorageLedgerClient(ledger)
     return {
         **credits,
+        "trace_ok": trace_ok,
         "chain_id": ledger.chain_id,
         "rpc_url": settings.rpc_url,
         "deployment_reused": ledger.deployment.reused,
@@ -135,7 +144,8 @@ def print_summary(result: dict[str, Any], console: Console) -> None:
         console.print(
             f"credit #{result['sample_credit_id']}: {result['credits_issued_kg']} kgCO2e issued to "
             f"{result['credit_holder']}, {result['credits_retired_kg']} kg retired by "
-            f"{result['credit_buyer']}"
+            f"{result['credit_buyer']}; independent verification: "
+            f"{'ok' if result['trace_ok'] else 'FAILED'}"
         )
     console.print(f"done in {result['seconds']} s")
 
