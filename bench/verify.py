@@ -59,10 +59,7 @@ def run(progress: bool) -> dict[str, Any]:
                 world.station.capacity_wh,
                 world.station.rated_power_w,
                 bytes(bms.account.key),
-                # 10 bps under the registered efficiency and 1% under the lease: the simulator
-                # keeps exact balances, the ledger floors each interval's stored Wh, so with the
-                # same figures an evening discharge to empty can overdraw the ledger by a few Wh.
-                round_trip_eff_bps=world.station.round_trip_efficiency_bps - 10,
+                round_trip_eff_bps=world.station.round_trip_efficiency_bps,
                 bms_period_s=1,
                 meter_period_s=1,
             ),
@@ -70,7 +67,7 @@ def run(progress: bool) -> dict[str, Any]:
                 SimParticipant(
                     p.address,
                     "generator",
-                    p.leased_wh * 99 // 100,
+                    p.leased_wh,
                     PARTICIPANT_POWER_W,
                     bytes(meters[p.address].account.key),
                 )
