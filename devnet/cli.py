@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from devnet.anvil import DEFAULT_PORT
-from devnet.commands import chain, credits, oracle, serve, verify
+from devnet.commands import chain, credits, oracle, serve, settle, verify
 from devnet.commands.common import err, out, settings_with
 from ledger.errors import LedgerError
 
@@ -24,6 +24,7 @@ app.command()(serve.index)
 app.add_typer(serve.api_app, name="api")
 app.add_typer(oracle.oracle_app, name="oracle")
 app.add_typer(credits.credits_app, name="credits")
+app.add_typer(settle.settle_app, name="settle")
 app.command()(verify.verify)
 
 

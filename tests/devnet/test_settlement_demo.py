@@ -1,0 +1,32 @@
+"""The demo hook: the simulated day settled and anchored, four participants acknowledge, one
+disputes, each with its own key; calling it again changes nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from devnet.settlement_demo import settle_demo_day
+from devnet.world import DAY_START, demo_world
+from ledger.client import Ledger
+from ledger.db import make_engine
+from ledger.settlement.anchor import SettlementAnchorClient, StatementState
+from tests.settlement_helpers import PERIOD, book_day
+
+
+def test_settle_demo_day_gets_four_acknowledgements_and_one_dispute(ledger: Ledger) -> None:
+    world = demo_world()
+    engine: Engine = make_engine("sqlite://")
+    station = book_day(ledger, world, engine)
+    result = settle_demo_day(ledger, world, station, engine, DAY_START)
+    assert (result["period"], result["lines"], result["acknowledged"], result["disputed"]) == (
+        PERIOD,
+        5,
+        4,
+        1,
+    )
+    anchor = SettlementAnchorClient(ledger)
+    onchain = anchor.statement_of(station, PERIOD, 1)
+    assert result["root"] == "0x" + onchain.lines_root.hex()
+    assert result["net_total"] == onchain.net_total
+    assert onchain.state is StatementState.PENDING
+    assert settle_demo_day(ledger, world, station, engine, DAY_START) == result
