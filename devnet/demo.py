@@ -14,6 +14,7 @@ from sqlmodel import Session, func, select
 from devnet.anvil import Devnet, answers
 from devnet.credits_demo import credit_demo_day
 from devnet.oracle_config import demo_oracle_config, to_toml
+from devnet.settlement_demo import settle_demo_day
 from devnet.world import demo_world, register_world
 from ledger.client import open_ledger
 from ledger.db import make_engine
@@ -81,6 +82,8 @@ def run_demo(settings: LedgerSettings, *, port: int, progress: Console | None) -
     engine = make_engine(settings.database_url)
     indexer = Indexer(ledger, engine)
     indexer.run_once()
+    say("settling the day: leases, fees, peak-shaving pay and losses; anchoring the statement ...")
+    settlement = settle_demo_day(ledger, world, station_id, engine, oracle_cfg.start)
     say("issuing, selling and retiring credits for the day's avoided emissions ...")
     credits = credit_demo_day(ledger, world, station_id, engine)
     indexer.run_once()
@@ -94,6 +97,7 @@ def run_demo(settings: LedgerSettings, *, port: int, progress: Console | None) -
     storage = StorageLedgerClient(ledger)
     return {
         **credits,
+        "settlement": settlement,
         "trace_ok": trace_ok,
         "chain_id": ledger.chain_id,
         "rpc_url": settings.rpc_url,
@@ -140,6 +144,11 @@ def print_summary(result: dict[str, Any], console: Console) -> None:
             f"{p['discharged_wh'] / 1e6:8.2f} MWh  stored {p['balance_wh'] / 1e6:7.2f} MWh  "
             f"avoided {p['avoided_grams'] / 1e6:8.3f} tCO2e"
         )
+    st = result["settlement"]
+    console.print(
+        f"settlement {st['period']}: {st['lines']} lines, net {st['net_total'] / 100:,.2f} CNY, "
+        f"{st['acknowledged']} acknowledged, {st['disputed']} disputed"
+    )
     if result.get("sample_credit_id") is not None:
         console.print(
             f"credit #{result['sample_credit_id']}: {result['credits_issued_kg']} kgCO2e issued to "
@@ -159,7 +168,9 @@ def serve_forever(result: dict[str, Any], console: Console, *, port: int = 8000)
 
     settings = LedgerSettings(rpc_url=result["rpc_url"])
     api_settings = ApiSettings(database_url=result["database_url"], archive_dir=result["archive"])
-    app = create_app(api_settings, ledger=open_ledger(settings))
+    # The API anchors statements and runs the daily settlement: it signs as the grid operator.
+    operator = demo_world().grid_operator
+    app = create_app(api_settings, ledger=open_ledger(settings, account=operator))
     console.print(
         f"API on http://127.0.0.1:{port}/docs (try /v1/stations); the devnet keeps running at "
         f"{result['rpc_url']}. Ctrl-C stops the API; `essl devnet down` stops the chain."
