@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError
+
 from devnet.oracle_config import to_toml
 from ledger.client import Ledger
 from ledger.storage import StorageLedgerClient
@@ -32,6 +34,13 @@ def oracle_process(config_path: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def outbox_rows(outbox: Outbox, station: int) -> int:
+    try:
+        return len(outbox.rows(station))
+    except OperationalError:  # the killed writer left the database locked for a moment
+        return 0
+
+
 def test_kill_9_at_random_points_then_restart_loses_and_doubles_nothing(
     ledger: Ledger, tmp_path: Path
 ) -> None:
@@ -42,12 +51,18 @@ def test_kill_9_at_random_points_then_restart_loses_and_doubles_nothing(
     outbox = Outbox(config.data_dir / f"outbox-{ledger.chain_id}-{station}.sqlite")
     mid_run_kills = 0
     for _ in range(4):
+        # Kill when the outbox has reached a random point of the run (polled every 5 ms), so
+        # the kill lands mid-run however fast or slow this machine is.
+        target = rng.randint(1, INTERVALS - 2)
         proc = oracle_process(path)
-        time.sleep(rng.uniform(1.5, 4.0))
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline:
+            if outbox_rows(outbox, station) >= target:
+                break
+            time.sleep(0.005)
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-            done = len(outbox.rows(station))
-            mid_run_kills += 0 < done < INTERVALS
+            mid_run_kills += 0 < outbox_rows(outbox, station) < INTERVALS
         proc.wait(timeout=30)
     final = oracle_process(path)
     output, _ = final.communicate(timeout=240)
