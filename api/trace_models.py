@@ -12,6 +12,7 @@ from api.models import (
     CreditRetirementPublic,
     CreditRevocationPublic,
 )
+from api.settlement_models import OwnLinePublic
 
 
 class TransferPublic(BaseModel):
@@ -108,3 +109,21 @@ class AccountTracePublic(BaseModel):
     avoided: AvoidedAccountPublic
     intervals: list[IntervalTracePublic] | None = None
     paging: PagePublic | None = None
+
+
+class AnchorPublic(BaseModel):
+    """Where the statement's root went on-chain."""
+
+    lines_root: str
+    tx_hash: str
+    block_number: int
+    anchored_by: str
+
+
+class SettlementLineTracePublic(BaseModel):
+    """A settlement line: the line and its proof under the anchored root, the anchoring
+    transaction, and the participant's energy account over the settled day down to readings."""
+
+    line: OwnLinePublic
+    anchor: AnchorPublic | None
+    account: AccountTracePublic

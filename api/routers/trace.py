@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from sqlmodel import col, select
 
-from api.deps import Address, SessionDep, SettingsDep
+from api.deps import Address, CurrentActor, SessionDep, SettingsDep, StationId
 from api.errors import NotFound
 from api.models import (
     CreditDecisionPublic,
@@ -19,7 +19,15 @@ from api.models import (
     CreditRetirementPublic,
     CreditRevocationPublic,
 )
-from api.trace_models import AccountTracePublic, CreditTracePublic, TransferPublic
+from api.routers.settlements import PeriodKey, VersionQuery, get_settlement
+from api.settlement_models import OwnLinePublic
+from api.trace_models import (
+    AccountTracePublic,
+    AnchorPublic,
+    CreditTracePublic,
+    SettlementLineTracePublic,
+    TransferPublic,
+)
 from api.trace_queries import avoided_account, interval_rows, intervals, paging
 from ledger.index.tables import (
     CreditDecisionRow,
@@ -27,7 +35,9 @@ from ledger.index.tables import (
     CreditRetirementRow,
     CreditRevocationRow,
     CreditRow,
+    SettlementAnchorRow,
 )
+from ledger.settlement.period import period_bounds
 
 router = APIRouter(prefix="/v1/trace", tags=["trace"])
 
@@ -145,3 +155,52 @@ def trace_account(
         chunk = rows[(page - 1) * page_size : page * page_size]
         trace.intervals = intervals(session, chunk, depth=depth, archive=settings.archive_dir)
     return trace
+
+
+@router.get(
+    "/settlements/{station_id}/{period}/{participant}", response_model=SettlementLineTracePublic
+)
+def trace_settlement_line(
+    station_id: StationId,
+    period: PeriodKey,
+    participant: Address,
+    actor: CurrentActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    request: Request,
+    version: VersionQuery = None,
+    depth: Depth = 5,
+    summary: Summary = False,
+    page: Page = 1,
+    page_size: PageSize = 4,
+) -> SettlementLineTracePublic:
+    """A settlement line traced to the energy it settles: operators and regulators for any
+    line, a participant for its own line only (403 otherwise, as for the statement itself)."""
+    line = get_settlement(station_id, period, actor, session, request, version, participant)
+    assert isinstance(line, OwnLinePublic)  # a participant was named, so one line comes back
+    anchored = session.get(SettlementAnchorRow, (station_id, period, line.version))
+    day_start, day_end = period_bounds(period)
+    account = trace_account(
+        participant,
+        session,
+        settings,
+        station_id,
+        day_start,
+        day_end,
+        depth,
+        summary,
+        page,
+        page_size,
+    )
+    return SettlementLineTracePublic(
+        line=line,
+        anchor=AnchorPublic(
+            lines_root=anchored.lines_root,
+            tx_hash=anchored.tx_hash,
+            block_number=anchored.block_number,
+            anchored_by=anchored.anchored_by,
+        )
+        if anchored
+        else None,
+        account=account,
+    )

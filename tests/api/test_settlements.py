@@ -313,3 +313,34 @@ def test_daily_job_settles_yesterday_for_each_station(
     assert SettlementAnchorClient(server).state(station, PERIOD, 1) is StatementState.PENDING
     assert settle_yesterday(server, engine, now=today_noon)[0].reused  # idempotent
     assert settle_yesterday(server, engine, now=today_noon + 86_400) == []  # nothing indexed
+
+
+def test_a_settlement_line_is_traced_to_the_energy_it_settles(
+    api: TestClient, world: World, station: int, engine: Engine, ledger: Ledger
+) -> None:
+    run(api, sign_in(api, world.grid_operator), station)
+    Indexer(ledger, engine).run_once()  # the anchoring event
+    gen, con = world.participants[0], world.participants[3]
+    own = sign_in(api, gen.account)
+    url = f"/v1/trace/settlements/{station}/{PERIOD}"
+    reply = api.get(f"{url}/{gen.address}", params={"summary": True}, headers=own)
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    line = body["line"]
+    assert line["line"]["participant"] == gen.address
+    assert body["anchor"]["lines_root"] == line["root"]
+    with Session(engine) as s:
+        _, statement = stored_statement(s, station, PERIOD, None)
+    assert verify_line(
+        bytes.fromhex(line["root"][2:]),
+        statement.line_for(gen.address),
+        [bytes.fromhex(p[2:]) for p in line["proof"]],
+    )
+    assert body["account"]["participant"] == gen.address
+    assert body["account"]["paging"]["total_intervals"] > 0
+    assert api.get(f"{url}/{con.address}", headers=own).status_code == 403
+    regulator = sign_in(api, world.regulator)
+    assert (
+        api.get(f"{url}/{con.address}", params={"summary": True}, headers=regulator).status_code
+        == 200
+    )
