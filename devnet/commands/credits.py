@@ -4,20 +4,24 @@ credits. Each write signs with the acting party's own key (--key-env or --keysto
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from eth_account.signers.local import LocalAccount
-from pydantic import SecretStr
 from web3 import Web3
 
-from devnet.commands.common import RpcOption, out, settings_with
+from devnet.commands.common import (
+    DEFAULT_KEY_ENV,
+    KeyEnvOption,
+    KeystoreOption,
+    RpcOption,
+    out,
+    settings_with,
+    signing_ledger,
+)
 from ledger.client import Ledger
 from ledger.credits import CreditsClient, RetireInfo
-from ledger.errors import SettingsError
 
 credits_app = typer.Typer(
     help="Carbon credits: request -> verifier approval -> transfer / retire; regulator revoke. "
@@ -25,49 +29,13 @@ credits_app = typer.Typer(
     no_args_is_help=True,
 )
 
-DEFAULT_KEY_ENV = "ESSL_PRIVATE_KEY"
-
-KeyEnvOption = Annotated[
-    str,
-    typer.Option(
-        "--key-env",
-        metavar="VAR",
-        help="Name of the environment variable holding the signer's private key. With the "
-        "default and nothing set, the devnet (chain 31337) falls back to anvil key 0.",
-    ),
-]
-KeystoreOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--keystore",
-        metavar="FILE",
-        help="Encrypted keystore file of the signer; its password comes from "
-        "ESSL_KEYSTORE_PASSWORD. Overrides --key-env.",
-    ),
-]
 ReasonOption = Annotated[str, typer.Option(help="Reason text; its keccak256 hash goes on-chain.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
 def _signer(rpc: str | None, key_env: str, keystore: Path | None) -> CreditsClient:
-    """A CreditsClient signing as the chosen key, checked against the chain (the public anvil
-    keys are refused anywhere but the devnet)."""
-    from ledger.client import open_ledger
-    from ledger.keys import guard_chain, load_account
-
-    settings = settings_with(rpc)
-    if keystore is not None:
-        settings = settings.model_copy(update={"keystore": keystore, "private_key": None})
-    else:
-        key = os.environ.get(key_env)
-        if key is None and key_env != DEFAULT_KEY_ENV:
-            raise SettingsError(key_env, "set it to the signer's private key or pass --keystore")
-        secret = SecretStr(key) if key is not None else None
-        settings = settings.model_copy(update={"private_key": secret, "keystore": None})
-    ledger = open_ledger(settings)
-    account: LocalAccount = load_account(settings, ledger.chain_id)
-    guard_chain(account, ledger.chain_id)
-    return CreditsClient(ledger)
+    """A CreditsClient signing as the chosen key."""
+    return CreditsClient(signing_ledger(rpc, key_env, keystore))
 
 
 def _reader(rpc: str | None) -> CreditsClient:

@@ -5,21 +5,24 @@ and finalize settlement statements. Each write signs with the acting party's own
 from __future__ import annotations
 
 import json
-import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from eth_account.signers.local import LocalAccount
-from pydantic import SecretStr
 from rich.table import Table
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from devnet.commands.common import RpcOption, out, settings_with
-from ledger.client import Ledger
-from ledger.errors import SettingsError
+from devnet.commands.common import (
+    DEFAULT_KEY_ENV,
+    KeyEnvOption,
+    KeystoreOption,
+    RpcOption,
+    out,
+    settings_with,
+    signing_ledger,
+)
 from ledger.settlement import Statement, Terms
 from ledger.settlement.anchor import SettlementAnchorClient, StatementState, reason_hash
 
@@ -30,30 +33,9 @@ settle_app = typer.Typer(
     no_args_is_help=True,
 )
 
-DEFAULT_KEY_ENV = "ESSL_PRIVATE_KEY"
-
 StationArg = Annotated[int, typer.Argument(help="Registry station id.")]
 PeriodArg = Annotated[
     str, typer.Argument(help="Local (UTC+8) day: yyyymmdd (20261123) or YYYY-MM-DD.")
-]
-KeyEnvOption = Annotated[
-    str,
-    typer.Option(
-        "--key-env",
-        metavar="VAR",
-        help="Name of the environment variable holding the signer's private key. With the "
-        "default and nothing set, the devnet (chain 31337) falls back to anvil key 0; anvil "
-        "keys are refused on any other chain.",
-    ),
-]
-KeystoreOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--keystore",
-        metavar="FILE",
-        help="Encrypted keystore of the signer (password from ESSL_KEYSTORE_PASSWORD). "
-        "Overrides --key-env.",
-    ),
 ]
 VersionOption = Annotated[
     int | None, typer.Option(help="Statement version (default: the latest stored).")
@@ -80,26 +62,6 @@ def period_key(text: str) -> int:
     except ValueError as exc:
         raise typer.BadParameter(f"{text!r} is not a day (yyyymmdd or YYYY-MM-DD)") from exc
     return day.year * 10_000 + day.month * 100 + day.day
-
-
-def _ledger(rpc: str | None, key_env: str, keystore: Path | None) -> Ledger:
-    """The suite, signing as the chosen key (guarded: anvil keys only on chain 31337)."""
-    from ledger.client import open_ledger
-    from ledger.keys import guard_chain, load_account
-
-    settings = settings_with(rpc)
-    if keystore is not None:
-        settings = settings.model_copy(update={"keystore": keystore, "private_key": None})
-    else:
-        key = os.environ.get(key_env)
-        if key is None and key_env != DEFAULT_KEY_ENV:
-            raise SettingsError(key_env, "set it to the signer's private key or pass --keystore")
-        secret = SecretStr(key) if key is not None else None
-        settings = settings.model_copy(update={"private_key": secret, "keystore": None})
-    ledger = open_ledger(settings)
-    account: LocalAccount = load_account(settings, ledger.chain_id)
-    guard_chain(account, ledger.chain_id)
-    return ledger
 
 
 def _engine(rpc: str | None) -> Engine:
@@ -132,7 +94,7 @@ def register_terms(
     from ledger.settlement.runs import ensure_terms
 
     terms = Terms.from_json(terms_file.read_text())
-    sent = ensure_terms(_ledger(rpc, key_env, keystore), _engine(rpc), station, terms)
+    sent = ensure_terms(signing_ledger(rpc, key_env, keystore), _engine(rpc), station, terms)
     note = "registered" if sent else "already registered; stored"
     out.print(f"terms v{terms.version} 0x{terms.hash.hex()} for station {station}: {note}")
 
@@ -161,7 +123,7 @@ def run(
     from ledger.settlement.runs import ensure_terms, settle_and_anchor
 
     key = period_key(period)
-    ledger = _ledger(rpc, key_env, keystore)
+    ledger = signing_ledger(rpc, key_env, keystore)
     engine = _engine(rpc)
     if index:
         Indexer(ledger, engine).run_once()
@@ -259,7 +221,7 @@ def ack(
     """Acknowledge the signer's own line (proved against the anchored root)."""
     key = period_key(period)
     number, statement = _statement(rpc, station, key, version, statement_file)
-    client = SettlementAnchorClient(_ledger(rpc, key_env, keystore))
+    client = SettlementAnchorClient(signing_ledger(rpc, key_env, keystore))
     tx = client.acknowledge(statement, key, number)
     out.print(f"{client.ledger.tx.address} acknowledged {station}/{key} v{number} in {tx}")
 
@@ -278,7 +240,7 @@ def dispute(
     """Dispute the statement, proving the signer's own line; the reason's hash goes on-chain."""
     key = period_key(period)
     number, statement = _statement(rpc, station, key, version, statement_file)
-    client = SettlementAnchorClient(_ledger(rpc, key_env, keystore))
+    client = SettlementAnchorClient(signing_ledger(rpc, key_env, keystore))
     digest = reason_hash(reason)
     tx = client.dispute(statement, key, number, digest)
     out.print(
@@ -300,7 +262,7 @@ def finalize(
 ) -> None:
     """Close a statement after its dispute window (anyone): Final, or Disputed."""
     key = period_key(period)
-    client = SettlementAnchorClient(_ledger(rpc, key_env, keystore))
+    client = SettlementAnchorClient(signing_ledger(rpc, key_env, keystore))
     number = version or client.latest_version(station, key)
     outcome = client.finalize(station, key, number)
     follow = (
