@@ -27,12 +27,24 @@ contract StorageLedger is EIP712, IStorageLedger {
     );
     bytes32 private constant LEDGER_WRITER_ROLE = keccak256("LEDGER_WRITER_ROLE");
     uint256 private constant BPS = 10_000;
-    int256 private constant WH_PER_MWH = 1_000_000;
     /// @dev Bytes per participant record in ReportAccepted.participants.
     uint256 private constant RECORD_BYTES = 56;
     uint256 private constant MAX_TIME = type(uint40).max;
     uint256 private constant MASK64 = type(uint64).max;
     uint256 private constant MASK128 = type(uint128).max;
+    /// @dev Custom error selectors for the assembly in _bookOne: bytes4(keccak256(signature)) of
+    /// StorageLedgerNoActiveLease(uint32,address,uint64),
+    /// StorageLedgerCounterDecreased(uint32,address,uint64,uint64),
+    /// StorageLedgerCurtailedExceedsCharged(uint32,address,uint64,uint64),
+    /// StorageLedgerBalanceNegative(uint32,address,uint64,uint64),
+    /// StorageLedgerLeaseExceeded(uint32,address,uint64,uint64),
+    /// StorageLedgerAvoidedOverflow(uint32,address,int256).
+    uint256 private constant ERR_NO_ACTIVE_LEASE = 0xa3ba3375;
+    uint256 private constant ERR_COUNTER_DECREASED = 0xd4380c88;
+    uint256 private constant ERR_CURTAILED_EXCEEDS_CHARGED = 0x03f272f8;
+    uint256 private constant ERR_BALANCE_NEGATIVE = 0x27231912;
+    uint256 private constant ERR_LEASE_EXCEEDED = 0xe251cd06;
+    uint256 private constant ERR_AVOIDED_OVERFLOW = 0x6618d3cb;
 
     /// @dev Cached registry parameters plus the latest interval of a station: one slot (248 bits).
     /// intervalSeconds == 0 means "not cached yet"; lastEnd == 0 means "no report yet".
@@ -68,6 +80,7 @@ contract StorageLedger is EIP712, IStorageLedger {
         uint256 chargedWh;
         uint256 dischargedWh;
         bytes records;
+        uint256 cursor; // memory address of the next record in `records` (_bookOne)
     }
 
     IRegistry private immutable _registry;
@@ -130,8 +143,8 @@ contract StorageLedger is EIP712, IStorageLedger {
     /// @dev EIP-712 hashStruct of the participant array: keccak256 of the concatenated struct hashes.
     /// Assembly over calldata: a ParticipantDelta is four static words, so the array body is n * 128
     /// contiguous bytes and each struct hash is keccak256(typehash || those 128 bytes). Dirty upper bits
-    /// cannot sneak through: they change the digest (no oracle signed it), and booking reads every field
-    /// through the ABI decoder, which reverts on them. Uses memory past the free pointer as scratch only.
+    /// cannot sneak through: they change the digest (no oracle signed it), and booking (_bookParticipants,
+    /// _bookOne) reverts on them, as the ABI decoder would. Uses memory past the free pointer as scratch only.
     function _hashParticipants(ParticipantDelta[] calldata ps) internal pure returns (bytes32 h) {
         bytes32 typehash = PARTICIPANT_DELTA_TYPEHASH;
         assembly ("memory-safe") {
@@ -149,7 +162,8 @@ contract StorageLedger is EIP712, IStorageLedger {
 
     /// @dev The ten static Report fields are the first ten head words of `r` in calldata, in type
     /// order; hashStruct = keccak256(typehash || those 320 bytes || participants hash). Same dirty-bit
-    /// argument as _hashParticipants (every field is read through the ABI decoder before booking).
+    /// argument as _hashParticipants (the fields booking uses are read through the ABI decoder; the
+    /// ones only logged are masked to their type in _announce).
     function _hashReport(Report calldata r) internal view returns (bytes32) {
         bytes32 participantsHash = _hashParticipants(r.participants);
         bytes32 typehash = REPORT_TYPEHASH;
@@ -174,12 +188,40 @@ contract StorageLedger is EIP712, IStorageLedger {
         signers = new address[](n);
         address previous;
         for (uint256 i; i < n; ++i) {
-            (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signatures[i]);
-            if (err != ECDSA.RecoverError.NoError) revert StorageLedgerSignatureInvalid(i, uint8(err));
+            (address signer, uint256 err) = _recover(digest, signatures[i]);
+            if (err != 0) revert StorageLedgerSignatureInvalid(i, uint8(err)); // err <= 3
             if (signer <= previous) revert StorageLedgerSignersNotAscending(previous, signer);
             _requireOracle(signer, ctx.oracleVersion);
             signers[i] = signer;
             previous = signer;
+        }
+    }
+
+    /// @dev ECDSA.tryRecover(digest, signature) of OpenZeppelin 5.0.2 read straight from calldata
+    /// (no copy of the 65 bytes to memory): the same outcomes and error codes (RecoverError:
+    /// 1 InvalidSignature, 2 InvalidSignatureLength, 3 InvalidSignatureS). Layout: r ‖ s ‖ v,
+    /// 65 bytes from sig.offset (bounds checked by the ABI decoder on `signatures[i]`); v is the
+    /// 65th byte. The ecrecover precompile (address 1) is called with a 128-byte input built past the
+    /// free memory pointer (scratch, pointer not moved) and writes its 32-byte output to scratch
+    /// 0x00; it returns no data for an invalid signature, hence the zeroed output word first. A
+    /// failing call (out of gas) reverts like Solidity's ecrecover builtin.
+    function _recover(bytes32 digest, bytes calldata sig) internal view returns (address signer, uint256 err) {
+        if (sig.length != 65) return (address(0), uint256(ECDSA.RecoverError.InvalidSignatureLength));
+        assembly ("memory-safe") {
+            let s := calldataload(add(sig.offset, 0x20))
+            switch gt(s, 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0)
+            case 1 { err := 3 }
+            default {
+                let m := mload(0x40)
+                mstore(m, digest)
+                mstore(add(m, 0x20), byte(0, calldataload(add(sig.offset, 0x40))))
+                mstore(add(m, 0x40), calldataload(sig.offset))
+                mstore(add(m, 0x60), s)
+                mstore(0x00, 0)
+                if iszero(staticcall(gas(), 1, m, 0x80, 0x00, 0x20)) { revert(0, 0) }
+                signer := mload(0x00)
+                if iszero(signer) { err := 1 }
+            }
         }
     }
 
@@ -234,104 +276,131 @@ contract StorageLedger is EIP712, IStorageLedger {
         _terms[key] = fresh;
     }
 
-    /// @dev Active lease at intervalStart; returns leasedWh.
-    function _requireLease(Job memory job, address participant, uint256 key) internal returns (uint64 leasedWh) {
-        uint256 terms = _terms[key];
-        if (uint32(terms >> 144) != job.leaseEpoch) terms = _refreshTerms(job, participant, key, terms);
-        leasedWh = uint64(terms);
-        uint64 start = job.intervalStart;
-        if (leasedWh == 0 || start < uint40(terms >> 64) || start >= uint40(terms >> 104)) {
-            revert StorageLedgerNoActiveLease(job.stationId, participant, start);
-        }
-    }
-
-    /// @dev Book participant `i`: checks, account write, event record. Updates the job totals.
-    function _bookParticipant(Job memory job, ParticipantDelta calldata p, uint256 i) internal {
-        address who = p.participant;
-        uint256 key = _accountKey(job.stationId, who);
-        uint64 leasedWh = _requireLease(job, who, key);
-        uint256 a = _accounts[key];
-        uint64 chargedWh;
-        uint64 dischargedWh;
-        {
-            uint64 prevCharged = uint64(a);
-            uint64 prevDischarged = uint64(a >> 64);
-            if (p.chargedWhTotal < prevCharged) {
-                revert StorageLedgerCounterDecreased(job.stationId, who, prevCharged, p.chargedWhTotal);
-            }
-            if (p.dischargedWhTotal < prevDischarged) {
-                revert StorageLedgerCounterDecreased(job.stationId, who, prevDischarged, p.dischargedWhTotal);
-            }
-            // Both counters were checked not to decrease just above.
-            unchecked {
-                chargedWh = p.chargedWhTotal - prevCharged;
-                dischargedWh = p.dischargedWhTotal - prevDischarged;
-            }
-        }
-        uint64 curtailed = p.curtailedChargedWh;
-        if (curtailed > chargedWh) {
-            revert StorageLedgerCurtailedExceedsCharged(job.stationId, who, curtailed, chargedWh);
-        }
-        uint256 balance;
-        {
-            // The efficiency applies to the lifetime charged counter, not interval by interval, so
-            // rounding never accumulates: balance = floor(chargedTotal * eff) - dischargedTotal.
-            // In uint256: chargedWhTotal * effBps < 2^78.
-            uint256 stored = (uint256(p.chargedWhTotal) * job.effBps) / BPS;
-            if (p.dischargedWhTotal > stored) {
-                // The previous report left prevDischarged <= floor(prevCharged * eff) <= stored.
-                revert StorageLedgerBalanceNegative(
-                    job.stationId, who, uint64(stored - (p.dischargedWhTotal - dischargedWh)), dischargedWh
-                );
-            }
-            // dischargedWhTotal <= stored, checked just above.
-            unchecked {
-                balance = stored - p.dischargedWhTotal;
-            }
-            if (balance > leasedWh) revert StorageLedgerLeaseExceeded(job.stationId, who, uint64(balance), leasedWh);
-        }
-        // Grid-charged energy carries the grid factor; curtailed renewables carry 0. Truncates toward 0.
-        // Operands are < 2^64 and gramsPerMWh < 2^32, so the int256 product cannot overflow.
-        int256 avoidedDelta = (int256(uint256(dischargedWh)) - int256(uint256(chargedWh - curtailed)))
-            * int256(uint256(job.gramsPerMWh)) / WH_PER_MWH;
-        {
-            int256 avoided = int256(int64(uint64(a >> 192))) + avoidedDelta;
-            if (avoided > type(int64).max || avoided < type(int64).min) {
-                revert StorageLedgerAvoidedOverflow(job.stationId, who, avoided);
-            }
-            // balance <= leasedWh < 2^64; avoided is range checked above.
-            _accounts[key] = uint256(p.chargedWhTotal) | (uint256(p.dischargedWhTotal) << 64) | (balance << 128)
-                | (uint256(uint64(int64(avoided))) << 192);
-        }
-        // The account write is announced by the report's ReportAccepted, which carries this record.
-        _writeRecord(job.records, i, who, chargedWh, dischargedWh, curtailed, avoidedDelta);
-        // Sums of at most 2^64 values below 2^64 each: no overflow in uint256.
-        unchecked {
-            job.chargedWh += chargedWh;
-            job.dischargedWh += dischargedWh;
-        }
-    }
-
-    /// @dev Record i of ReportAccepted.participants (layout in IStorageLedger). Each mstore writes a
-    /// full word: the fields are written left to right so every write only zeroes bytes a later write
-    /// fills (or the zeroed tail past the last record, allocated by _newRecords).
-    function _writeRecord(
-        bytes memory records,
-        uint256 i,
-        address who,
-        uint64 chargedWh,
-        uint64 dischargedWh,
-        uint64 curtailed,
-        int256 avoidedDelta
-    ) internal pure {
+    /// @dev Book the next participant, whose ParticipantDelta starts at calldata offset `at`: lease, counter,
+    /// balance and avoided checks (each with its own custom error, in the order IStorageLedger lists
+    /// them), the account write, the event record and the job totals. `who` and `terms` (the account's
+    /// terms word, already refreshed for the current lease epoch) come from _bookParticipants.
+    ///
+    /// Assembly because this is the per-participant hot path (checked Solidity over calldata structs
+    /// cost about 3 000 gas more per participant, see docs/contracts.md "Gas"). What it assumes and
+    /// why it is safe:
+    /// - Job in memory is nine words in declaration order (Solidity's memory struct layout):
+    ///   stationId 0x00, intervalStart 0x20, effBps 0x40, gramsPerMWh 0x60, leaseEpoch 0x80,
+    ///   chargedWh 0xa0, dischargedWh 0xc0, records (pointer) 0xe0, cursor 0x100; all values clean
+    ///   (written by _bookParticipants from typed values). cursor starts at the records' data and
+    ///   advances 56 bytes per participant: records has room for exactly n records plus a word.
+    /// - Free memory past the pointer holds the revert data; nothing in this block allocates.
+    /// - A ParticipantDelta in calldata is four static words (participant, chargedWhTotal,
+    ///   dischargedWhTotal, curtailedChargedWh); `at` was bounds-checked by the ABI decoder when
+    ///   _hashParticipants received `r.participants`. A word with dirty upper bits reverts without
+    ///   data, exactly like the ABI decoder did (and such a report could not carry oracle signatures
+    ///   anyway: its digest differs from the one of the clean values).
+    /// - Arithmetic: all counters are < 2^64 and effBps <= 10 000, so charged * effBps < 2^78 and no
+    ///   sum or product below wraps; the subtractions are guarded by the comparisons before them,
+    ///   except sub(stored, prevDischarged) in the BalanceNegative arguments, which the previous
+    ///   report's balance check keeps >= 0 (effBps is immutable per station). The avoided delta is
+    ///   computed in two's complement: |net| < 2^64 and gramsPerMWh < 2^32, so mul cannot wrap and
+    ///   sdiv truncates toward zero like Solidity's signed division.
+    /// - Storage slots are the Solidity mapping slots keccak256(key . slot) of _accounts, computed in
+    ///   scratch space (0x00-0x3f); the account word layout is the one documented at _accounts.
+    /// - The error selectors are the ERR_* constants (bytes4 of keccak256 of the ABI signatures listed
+    ///   above them; the revert tests in tests/contracts check every one but AvoidedOverflow).
+    /// - Memory: only the scratch space, the free memory past the pointer (revert data), the Job's
+    ///   own words and the preallocated records buffer are written, hence "memory-safe".
+    function _bookOne(Job memory job, uint256 at, uint256 who, uint256 terms) internal {
         assembly ("memory-safe") {
-            let at := add(add(records, 0x20), mul(i, 56))
-            mstore(at, shl(96, who))
-            mstore(add(at, 20), shl(192, chargedWh))
-            mstore(add(at, 28), shl(192, dischargedWh))
-            mstore(add(at, 36), shl(192, curtailed))
+            // Revert data is built past the free memory pointer: selector at m, stationId at m + 4 and
+            // the participant at m + 0x24 are written up front (nothing else allocates in this block),
+            // so a failing check only adds its own arguments.
+            mstore(add(mload(0x40), 0x04), mload(job))
+            mstore(add(mload(0x40), 0x24), who)
+            // Revert with custom error `sel`(stationId, participant, c[, d]); `words` arguments in all.
+            function fail(sel, c, d, words) {
+                let m := mload(0x40)
+                // Writing the selector word zeroes m + 4 .. m + 31: the high 28 bytes of the stationId
+                // word, zero anyway (stationId < 2^32).
+                mstore(m, shl(224, sel))
+                mstore(add(m, 0x44), c)
+                mstore(add(m, 0x64), d)
+                revert(m, add(4, shl(5, words)))
+            }
+            let charged := calldataload(add(at, 0x20))
+            let discharged := calldataload(add(at, 0x40))
+            let curtailed := calldataload(add(at, 0x60))
+            if shr(64, or(charged, or(discharged, curtailed))) { revert(0, 0) }
+
+            // Active lease at intervalStart: leasedWh > 0 && validFrom <= start < validTo.
+            {
+                let start := mload(add(job, 0x20))
+                if or(
+                    iszero(and(terms, 0xffffffffffffffff)),
+                    or(
+                        lt(start, and(shr(64, terms), 0xffffffffff)), // validFrom
+                        iszero(lt(start, and(shr(104, terms), 0xffffffffff))) // validTo
+                    )
+                ) { fail(ERR_NO_ACTIVE_LEASE, start, 0, 3) }
+            }
+
+            // The account key (station << 160 | participant) and its _accounts slot.
+            mstore(0x00, or(shl(160, mload(job)), who))
+            mstore(0x20, _accounts.slot)
+            let a := sload(keccak256(0x00, 0x40))
+            let chargedWh
+            let dischargedWh
+            {
+                let prevCharged := and(a, 0xffffffffffffffff)
+                let prevDischarged := and(shr(64, a), 0xffffffffffffffff)
+                if lt(charged, prevCharged) { fail(ERR_COUNTER_DECREASED, prevCharged, charged, 4) }
+                if lt(discharged, prevDischarged) { fail(ERR_COUNTER_DECREASED, prevDischarged, discharged, 4) }
+                chargedWh := sub(charged, prevCharged)
+                dischargedWh := sub(discharged, prevDischarged)
+            }
+            if gt(curtailed, chargedWh) { fail(ERR_CURTAILED_EXCEEDS_CHARGED, curtailed, chargedWh, 4) }
+
+            // Cumulative efficiency rule: balance = floor(chargedTotal * eff / 10000) - dischargedTotal.
+            // balanceWh holds stored = floor(chargedTotal * eff / 10000) until the subtraction below.
+            let balanceWh := div(mul(charged, mload(add(job, 0x40))), 10000)
+            if gt(discharged, balanceWh) {
+                // availableWh = stored - previous dischargedTotal (= discharged - dischargedWh).
+                let available := and(sub(balanceWh, sub(discharged, dischargedWh)), 0xffffffffffffffff)
+                fail(ERR_BALANCE_NEGATIVE, available, dischargedWh, 4)
+            }
+            balanceWh := sub(balanceWh, discharged)
+            if gt(balanceWh, and(terms, 0xffffffffffffffff)) {
+                fail(ERR_LEASE_EXCEEDED, balanceWh, and(terms, 0xffffffffffffffff), 4)
+            }
+
+            // avoidedDelta = (dischargedWh - (chargedWh - curtailed)) * gramsPerMWh / 1e6, signed.
+            let avoidedDelta :=
+                sdiv(mul(sub(dischargedWh, sub(chargedWh, curtailed)), mload(add(job, 0x60))), 1000000)
+            {
+                let avoided := add(signextend(7, shr(192, a)), avoidedDelta)
+                // Outside the int64 range iff sign-extending its low 64 bits changes it.
+                if iszero(eq(signextend(7, avoided), avoided)) { fail(ERR_AVOIDED_OVERFLOW, avoided, 0, 3) }
+                // shl(192, avoided) keeps avoided's low 64 bits: its int64 two's complement.
+                // Scratch space still holds (key, _accounts.slot): nothing above wrote to 0x00-0x3f.
+                sstore(
+                    keccak256(0x00, 0x40),
+                    or(or(charged, shl(64, discharged)), or(shl(128, balanceWh), shl(192, avoided)))
+                )
+            }
+
+            // Next record of ReportAccepted.participants (layout in IStorageLedger), at job.cursor:
+            // full-word writes left to right, each zeroing only bytes a later write fills; the last
+            // one's 20 trailing zero bytes land in the records buffer's spare word (_newRecords),
+            // keeping the tail zeroed.
+            let rec := mload(add(job, 0x100))
+            mstore(add(job, 0x100), add(rec, 56))
+            mstore(rec, shl(96, who))
+            mstore(add(rec, 20), shl(192, chargedWh))
+            mstore(add(rec, 28), shl(192, dischargedWh))
+            mstore(add(rec, 36), shl(192, curtailed))
             // |avoidedDelta| < 2^64 * 2^32 / 10^6 < 2^77: its low 96 bits are its two's complement.
-            mstore(add(at, 44), shl(160, avoidedDelta))
+            mstore(add(rec, 44), shl(160, avoidedDelta))
+
+            // Job totals: sums of at most 2^64 values below 2^64 each, no overflow.
+            mstore(add(job, 0xa0), add(mload(add(job, 0xa0)), chargedWh))
+            mstore(add(job, 0xc0), add(mload(add(job, 0xc0)), dischargedWh))
         }
     }
 
@@ -412,6 +481,18 @@ contract StorageLedger is EIP712, IStorageLedger {
         return true;
     }
 
+    /// @dev Emit ReportAccepted (signature and data layout in IStorageLedger) with log3 over a buffer
+    /// built past the free memory pointer, instead of the ABI encoder's generic calldata and memory
+    /// copies. Layout (standard ABI encoding of the non-indexed fields): twelve head words
+    /// (intervalEnd, digest, readingsRoot, readingCount, offset of signers = 0x180, socBps, sohBps,
+    /// cycleCount, alarmBits, factorVersion, gramsPerMWh, offset of participants), then signers
+    /// (length word + one word per address, copied from the memory array: length then items), then
+    /// participants (length word + the record bytes padded to a word; records' padding is zero, see
+    /// _newRecords / _bookOne). Calldata words: `r` is the offset of the Report head (ten static
+    /// words in type order, see _hashReport). stationId, intervalStart, intervalEnd, socBps and
+    /// sohBps were already read through the ABI decoder (which rejects dirty bits); readingCount,
+    /// cycleCount and alarmBits are masked to 32 bits here. The buffer is scratch only (the free
+    /// memory pointer is not moved), hence "memory-safe".
     function _announce(
         Report calldata r,
         bytes32 digest,
@@ -419,22 +500,38 @@ contract StorageLedger is EIP712, IStorageLedger {
         Context memory ctx,
         bytes memory records
     ) internal {
-        emit ReportAccepted(
-            r.stationId,
-            r.intervalStart,
-            r.intervalEnd,
-            digest,
-            r.readingsRoot,
-            r.readingCount,
-            signers,
-            r.socBps,
-            r.sohBps,
-            r.cycleCount,
-            r.alarmBits,
-            ctx.factorVersion,
-            ctx.gramsPerMWh,
-            records
-        );
+        bytes32 topic0 = ReportAccepted.selector;
+        uint256 factorVersion = ctx.factorVersion;
+        uint256 gramsPerMWh = ctx.gramsPerMWh;
+        assembly ("memory-safe") {
+            let buf := mload(0x40)
+            mstore(buf, calldataload(add(r, 0x40))) // intervalEnd
+            mstore(add(buf, 0x20), digest)
+            mstore(add(buf, 0x40), calldataload(add(r, 0x60))) // readingsRoot
+            mstore(add(buf, 0x60), and(calldataload(add(r, 0x80)), 0xffffffff)) // readingCount
+            mstore(add(buf, 0x80), 0x180) // offset of signers
+            mstore(add(buf, 0xa0), calldataload(add(r, 0xc0))) // socBps
+            mstore(add(buf, 0xc0), calldataload(add(r, 0xe0))) // sohBps
+            mstore(add(buf, 0xe0), and(calldataload(add(r, 0x100)), 0xffffffff)) // cycleCount
+            mstore(add(buf, 0x100), and(calldataload(add(r, 0x120)), 0xffffffff)) // alarmBits
+            mstore(add(buf, 0x120), factorVersion)
+            mstore(add(buf, 0x140), gramsPerMWh)
+            // signers: its length word and items, words 0..ns of the memory array.
+            let ns := mload(signers)
+            for { let j := 0 } iszero(gt(j, ns)) { j := add(j, 1) } {
+                mstore(add(buf, add(0x180, shl(5, j))), mload(add(signers, shl(5, j))))
+            }
+            // participants: offset after the signers' length word and items; length word plus the
+            // data rounded up to whole words (the records buffer is one spare word longer).
+            let tail := add(0x1a0, shl(5, ns))
+            mstore(add(buf, 0x160), tail)
+            let words := add(1, shr(5, add(mload(records), 31)))
+            let dst := add(buf, tail)
+            for { let j := 0 } lt(j, words) { j := add(j, 1) } {
+                mstore(add(dst, shl(5, j)), mload(add(records, shl(5, j))))
+            }
+            log3(buf, add(tail, shl(5, words)), topic0, calldataload(r), calldataload(add(r, 0x20)))
+        }
     }
 
     function _bookParticipants(Report calldata r, StationState memory st, Context memory ctx)
@@ -443,19 +540,48 @@ contract StorageLedger is EIP712, IStorageLedger {
     {
         ParticipantDelta[] calldata ps = r.participants;
         uint256 n = ps.length;
+        uint256 stationId = r.stationId;
         job.stationId = r.stationId;
         job.intervalStart = r.intervalStart;
         job.effBps = st.effBps;
         job.gramsPerMWh = ctx.gramsPerMWh;
         job.leaseEpoch = ctx.leaseEpoch;
         job.records = _newRecords(n);
-        address previous;
+        bytes memory records = job.records;
+        uint256 at;
+        assembly ("memory-safe") {
+            at := ps.offset
+            mstore(add(job, 0x100), add(records, 0x20)) // job.cursor: first record (Job layout at _bookOne)
+        }
+        uint256 previous;
         for (uint256 i; i < n; ++i) {
-            ParticipantDelta calldata p = ps[i];
-            address who = p.participant;
-            if (who <= previous) revert StorageLedgerParticipantsNotAscending(previous, who);
+            uint256 who;
+            uint256 key;
+            uint256 terms;
+            // Participant word of ps[i] (four static words each, from `at`; bounds checked by the ABI
+            // decoder on r.participants) and the account's terms word at the Solidity mapping slot
+            // keccak256(key . _terms.slot), computed in scratch space. Dirty upper bits revert without
+            // data, as the ABI decoder did.
+            assembly ("memory-safe") {
+                who := calldataload(at)
+                if shr(160, who) { revert(0, 0) }
+                key := or(shl(160, stationId), who)
+                mstore(0x00, key)
+                mstore(0x20, _terms.slot)
+                terms := sload(keccak256(0x00, 0x40))
+            }
+            if (who <= previous) {
+                revert StorageLedgerParticipantsNotAscending(
+                    address(uint160(previous)), address(uint160(who))
+                );
+            }
             previous = who;
-            _bookParticipant(job, p, i);
+            if (uint32(terms >> 144) != job.leaseEpoch) terms = _refreshTerms(job, address(uint160(who)), key, terms);
+            _bookOne(job, at, who, terms);
+            // at < calldatasize (< 2^64): no overflow.
+            unchecked {
+                at += 128;
+            }
         }
     }
 
