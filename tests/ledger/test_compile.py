@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from ledger.compile import compile_suite
-from ledger.errors import CompileFailed
+from ledger.errors import CompileFailed, ToolchainMissing
 from tests.conftest import FIXTURE_CONTRACTS
 
 
@@ -77,3 +77,11 @@ def _opcodes(bytecode: str) -> set[int]:
         seen.add(op)
         i += 1 + (op - 0x5F if 0x60 <= op <= 0x7F else 0)
     return seen
+
+
+def test_missing_node_modules_says_to_run_npm_ci(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ESSL_NODE_ROOT", str(workdir / "empty"))
+    with pytest.raises(ToolchainMissing, match="npm ci"):
+        compile_suite(contracts_dir=workdir / "contracts", build_dir=workdir / "build")
