@@ -16,21 +16,49 @@ class IntervalSource(Protocol):
     def readings_for_interval(self, interval_start: int) -> Sequence[Item]: ...
 
 
+class Inbox(Protocol):
+    """Durable keeping of received payloads until their interval is recorded (the outbox)."""
+
+    def receive(self, station_id: int, interval_start: int, item: Item) -> None: ...
+
+    def received(self, station_id: int, interval_start: int) -> list[Item]: ...
+
+
 class StreamFeed:
     """An `IntervalSource` over any `Source`. Unparseable payloads travel with the interval
-    being collected when they arrive (they have no trustworthy timestamp)."""
+    being collected when they arrive (they have no trustworthy timestamp). With an `inbox`,
+    every payload is stored before it is used, and what a crashed run received for an
+    interval comes back first."""
 
-    def __init__(self, source: Source, interval_s: int) -> None:
+    def __init__(
+        self, source: Source, interval_s: int, inbox: Inbox | None = None, station_id: int = 0
+    ) -> None:
         self._items: Iterator[Item] = source.readings()
         self._interval_s = interval_s
+        self._inbox = inbox
+        self._station_id = station_id
         self._held: Item | None = None
         self.exhausted = False
+
+    def _next(self, interval_start: int) -> Item | None:
+        item = next(self._items, None)
+        if item is not None and self._inbox is not None:
+            at = interval_start
+            if isinstance(item, SignedReading):
+                ahead = max(0, item.reading.timestamp - interval_start) // self._interval_s
+                at = interval_start + ahead * self._interval_s
+            self._inbox.receive(self._station_id, at, item)
+        return item
 
     def readings_for_interval(self, interval_start: int) -> list[Item]:
         end = interval_start + self._interval_s
         out: list[Item] = []
+        if self._inbox is not None:
+            out += self._inbox.received(self._station_id, interval_start)
+            if self._held is not None and self._held in out:
+                self._held = None  # already kept for this interval
         while True:
-            item = self._held if self._held is not None else next(self._items, None)
+            item = self._held if self._held is not None else self._next(interval_start)
             self._held = None
             if item is None:
                 self.exhausted = True

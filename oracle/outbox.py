@@ -11,10 +11,12 @@ from dataclasses import asdict
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlmodel import Field, Session, SQLModel, col, create_engine, select
+from sqlmodel import Field, Session, SQLModel, col, create_engine, delete, select
 
 from ledger.reports import IntervalReport
 from oracle.aggregate import Counters
+from oracle.reading import SignedReading
+from oracle.sources import RawRejected
 from oracle.validate import DeviceState
 
 SIGNED, SUBMITTED, CONFIRMED, FAILED = "signed", "submitted", "confirmed", "failed"
@@ -57,7 +59,20 @@ class NodeCheckpoint(SQLModel, table=True):
     counters_json: str  # {participant: [charged, discharged]}
 
 
-TABLES = [OutboxReport.__table__, NodeCheckpoint.__table__]  # type: ignore[attr-defined]
+class ReceivedReading(SQLModel, table=True):
+    """A payload as received from a live source, kept until its interval is recorded, so a
+    crash mid-interval loses nothing the device will not send again."""
+
+    __tablename__ = "outbox_received"
+    id: int | None = Field(default=None, primary_key=True)
+    station_id: int = Field(index=True)
+    interval_start: int = Field(index=True)
+    payload: str  # SignedReading JSON, or the raw text of an unparseable payload
+    detail: str | None = None  # set for unparseable payloads: why
+    origin: str = ""
+
+
+TABLES = [OutboxReport.__table__, NodeCheckpoint.__table__, ReceivedReading.__table__]  # type: ignore[attr-defined]
 
 
 class Outbox:
@@ -73,13 +88,58 @@ class Outbox:
         row: OutboxReport,
         checkpoints: list[NodeCheckpoint],
     ) -> None:
-        """The signed report and every node's checkpoint, atomically."""
+        """The signed report and every node's checkpoint, atomically; the interval's received
+        payloads are released in the same transaction."""
         row.updated_at = time.time()
         with Session(self.engine) as s:
             s.merge(row)
             for cp in checkpoints:
                 s.merge(cp)
+            s.exec(
+                delete(ReceivedReading).where(  # type: ignore[call-overload]
+                    col(ReceivedReading.station_id) == row.station_id,
+                    col(ReceivedReading.interval_start) == row.interval_start,
+                )
+            )
             s.commit()
+
+    def receive(
+        self, station_id: int, interval_start: int, item: SignedReading | RawRejected
+    ) -> None:
+        """Keep a payload durably before it is used (committed on return)."""
+        if isinstance(item, SignedReading):
+            row = ReceivedReading(
+                station_id=station_id, interval_start=interval_start, payload=item.to_json()
+            )
+        else:
+            row = ReceivedReading(
+                station_id=station_id,
+                interval_start=interval_start,
+                payload=item.raw,
+                detail=item.detail,
+                origin=item.origin,
+            )
+        with Session(self.engine) as s:
+            s.add(row)
+            s.commit()
+
+    def received(self, station_id: int, interval_start: int) -> list[SignedReading | RawRejected]:
+        """What an earlier run received for this interval but never recorded, in order."""
+        with Session(self.engine) as s:
+            rows = s.exec(
+                select(ReceivedReading)
+                .where(
+                    ReceivedReading.station_id == station_id,
+                    ReceivedReading.interval_start == interval_start,
+                )
+                .order_by(col(ReceivedReading.id))
+            ).all()
+        return [
+            RawRejected(r.payload, r.detail, r.origin)
+            if r.detail is not None
+            else SignedReading.from_json(r.payload)
+            for r in rows
+        ]
 
     def update(self, station_id: int, interval_start: int, **fields: object) -> None:
         with Session(self.engine) as s:

@@ -20,7 +20,7 @@ from ledger.storage import StorageLedgerClient
 from oracle.aggregate import CurtailmentWindow
 from oracle.config import OracleConfig
 from oracle.errors import OracleError
-from oracle.feed import IntervalSource, StreamFeed
+from oracle.feed import Inbox, IntervalSource, StreamFeed
 from oracle.outbox import Outbox
 from oracle.quarantine import Quarantine
 from oracle.quorum import OracleNode
@@ -78,7 +78,11 @@ def station_facts(ledger: Ledger, config: OracleConfig) -> tuple[StationInfo, li
     return station, devices
 
 
-def make_feed(config: OracleConfig, station: StationInfo, domain: DeviceDomain) -> IntervalSource:
+def make_feed(
+    config: OracleConfig, station: StationInfo, domain: DeviceDomain, inbox: Inbox | None = None
+) -> IntervalSource:
+    """The configured source, cut into intervals. Live sources keep what they receive in
+    `inbox` (the outbox) until the interval is recorded; the simulator is deterministic."""
     src = config.source
     if src.kind == "simulator":
         from oracle.sources.simulator import SimParticipant, SimStation, StationSimulator
@@ -109,12 +113,14 @@ def make_feed(config: OracleConfig, station: StationInfo, domain: DeviceDomain) 
         from oracle.sources.replay import ReplaySource
 
         assert src.path is not None
-        return StreamFeed(ReplaySource(src.path), station.interval_s)
+        return StreamFeed(ReplaySource(src.path), station.interval_s, inbox, station.station_id)
     if src.kind == "mqtt":
         from oracle.sources.mqtt import MqttSource
 
         assert src.url is not None
-        return StreamFeed(MqttSource(src.url, src.topic), station.interval_s)
+        return StreamFeed(
+            MqttSource(src.url, src.topic), station.interval_s, inbox, station.station_id
+        )
     raise OracleError(f"source kind {src.kind} cannot run as a stream here yet")
 
 
@@ -168,7 +174,7 @@ def build_oracle(config: OracleConfig, settings: LedgerSettings | None = None) -
         station=station,
         nodes=nodes,
         threshold=config.threshold,
-        feed=make_feed(config, station, domain),
+        feed=make_feed(config, station, domain, outbox),
         outbox=outbox,
         quarantine=quarantine,
         archive_dir=config.archive_dir,
