@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -53,24 +53,28 @@ def run(
             f"rejected {outcome.rejected:3d}  {tx}"
         )
 
+    def finished() -> bool:
+        return cfg.end is not None and oracle.runtime.next_interval() >= cfg.end
+
     def tick() -> None:
         run_due(oracle, clock, on_interval=line)
+        if finished() and not oracle.outbox.pending(cfg.station_id):
+            err.print(f"reached the configured end ({_when(cfg.end or 0)}); stopping")
+            scheduler.shutdown(wait=False)
 
-    tick()
-    if once:
+    scheduler = BlockingScheduler()
+    if once or finished():
+        run_due(oracle, clock, on_interval=line)
         drain(oracle)
         return
-    scheduler = BlockingScheduler()
     interval_s = oracle.runtime.station.interval_s
     period = interval_s / cfg.speed if cfg.speed else 1.0
     scheduler.add_job(tick, "interval", seconds=max(period, 0.2), max_instances=1, coalesce=True)
     err.print(
         f"following the {interval_s} s grid (one interval every {period:.1f} s); Ctrl-C stops"
     )
-    try:
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        time.sleep(0)
 
 
 @oracle_app.command("quarantine")
