@@ -101,6 +101,10 @@ class OracleConfig(BaseModel):
     start: int = Field(ge=0, description="first interval start, unix seconds")
     end: int | None = Field(default=None, description="stop before this interval start")
     speed: float = Field(default=0, ge=0, description="simulated s per wall s; 0 = unthrottled")
+    exchange_url: str | None = Field(
+        default=None,
+        description="SQL URL shared by nodes on separate hosts; then `nodes` is this host's node",
+    )
     clock_skew_s: int = 5
     soc_min_bps: int = 1_000
     soc_max_bps: int = 9_500
@@ -111,7 +115,10 @@ class OracleConfig(BaseModel):
 
     @model_validator(mode="after")
     def _threshold_fits(self) -> OracleConfig:
-        if self.threshold > len(self.nodes):
+        if self.exchange_url is not None:
+            if len(self.nodes) != 1:
+                raise ValueError("with exchange_url, list only this host's node in nodes")
+        elif self.threshold > len(self.nodes):
             raise ValueError(f"threshold {self.threshold} > {len(self.nodes)} nodes")
         return self
 

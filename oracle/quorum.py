@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from ledger.reports import IntervalReport, recover_report_signer, report_digest, sign_report
 from oracle.aggregate import Counters, CurtailmentWindow, IntervalBatch, batch_of, build_report
@@ -124,6 +125,26 @@ def differences(own: IntervalReport, other: IntervalReport) -> str:
                 f"{p.as_abi()[1:]}"
             )
     return ", ".join(out) or "identical"
+
+
+class Agreement(Protocol):
+    """How the nodes of this process reach a signed report: `agree` (all nodes here) or
+    `oracle.exchange.ExchangeAgreement` (one node here, its peers elsewhere)."""
+
+    def __call__(
+        self,
+        nodes: Sequence[OracleNode],
+        threshold: int,
+        station_id: int,
+        start: int,
+        end: int,
+        items: Sequence[SignedReading | RawRejected],
+        *,
+        now: int,
+        config_digest: bytes,
+        chain_id: int,
+        ledger_address: str,
+    ) -> QuorumResult: ...
 
 
 def agree(

@@ -23,7 +23,7 @@ from oracle.errors import OracleError
 from oracle.feed import Inbox, IntervalSource, StreamFeed
 from oracle.outbox import Outbox
 from oracle.quarantine import Quarantine
-from oracle.quorum import OracleNode
+from oracle.quorum import Agreement, OracleNode, agree
 from oracle.reading import DeviceDomain
 from oracle.relay import Relay
 from oracle.station import ChainContext, IntervalOutcome, StationRuntime
@@ -170,6 +170,13 @@ def build_oracle(config: OracleConfig, settings: LedgerSettings | None = None) -
         registry_address=registry_address,
         config_digest=RegistryClient(ledger).oracle_config().digest,
     )
+    agreement: Agreement = agree
+    if config.exchange_url is not None:
+        from oracle.exchange import Exchange, ExchangeAgreement
+
+        registry = RegistryClient(ledger)
+        signers, _, _ = registry.oracle_set_at(registry.oracle_config().version)
+        agreement = ExchangeAgreement(Exchange(config.exchange_url), set(signers))
     runtime = StationRuntime(
         station=station,
         nodes=nodes,
@@ -180,6 +187,7 @@ def build_oracle(config: OracleConfig, settings: LedgerSettings | None = None) -
         archive_dir=config.archive_dir,
         chain=chain,
         first_interval=config.start,
+        agreement=agreement,
     )
     relay = Relay(StorageLedgerClient(ledger), outbox)
     return Oracle(config, ledger, runtime, relay, outbox, quarantine)

@@ -16,7 +16,7 @@ from oracle.archive import write_batch
 from oracle.feed import IntervalSource
 from oracle.outbox import SIGNED, Outbox, OutboxReport, checkpoint_of, restore
 from oracle.quarantine import Quarantine
-from oracle.quorum import OracleNode, agree
+from oracle.quorum import Agreement, OracleNode, agree
 from oracle.reading import SignedReading
 from oracle.validate import StationInfo
 
@@ -54,6 +54,7 @@ class StationRuntime:
         archive_dir: Path,
         chain: ChainContext,
         first_interval: int,
+        agreement: Agreement = agree,
     ) -> None:
         self.station = station
         self.nodes = list(nodes)
@@ -64,6 +65,7 @@ class StationRuntime:
         self.archive_dir = archive_dir
         self.chain = chain
         self.first_interval = first_interval
+        self.agreement = agreement
         self._resume()
 
     def _resume(self) -> None:
@@ -82,7 +84,7 @@ class StationRuntime:
     def process(self, start: int, *, now: int) -> IntervalOutcome:
         end = start + self.station.interval_s
         items = self.feed.readings_for_interval(start)
-        result = agree(
+        result = self.agreement(
             self.nodes,
             self.threshold,
             self.station.station_id,
