@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from web3.exceptions import TransactionNotFound, Web3Exception
@@ -53,8 +53,17 @@ class Relay:
         max_failures: int = 20,
         backoff_s: tuple[float, float] = (0.5, 15.0),
         on_confirmed: Callable[[OutboxReport, Confirmed], None] | None = None,
+        failover_s: float = 0.0,
+        submitters: Sequence[str] = (),
+        interval_s: int = 900,
     ) -> None:
+        """With `submitters` (nodes on separate hosts: the on-chain oracle set, in one order
+        every node shares), each interval has one designated submitter, in turn; the others
+        wait `failover_s`, then send only what the chain still lacks."""
         self.storage = storage
+        self.failover_s = failover_s
+        self.submitters = list(submitters)
+        self.interval_s = interval_s
         self.outbox = outbox
         self.max_batch = max_batch
         self.max_failures = max_failures
@@ -137,12 +146,21 @@ class Relay:
                 self._confirm(row, row.tx_hash or "", 0, 0)
                 confirmed.append(row.interval_start)
                 continue
+            if self._deferred(row):
+                break  # the designated node sends it; order is kept behind it
             batch.append(row)
             if len(batch) == self.max_batch:
                 break
         if batch:
             confirmed += self._submit(batch)
         return confirmed
+
+    def _deferred(self, row: OutboxReport) -> bool:
+        if not self.submitters:
+            return False
+        turn = (row.interval_start // self.interval_s) % len(self.submitters)
+        mine = self.submitters[turn] == self.storage.ledger.tx.address
+        return not mine and time.time() < row.updated_at + self.failover_s
 
     def _submit(self, batch: list[OutboxReport]) -> list[int]:
         reports = [r.report for r in batch]

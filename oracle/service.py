@@ -31,6 +31,7 @@ from oracle.validate import DeviceInfo, StationInfo, Validator
 
 log = logging.getLogger("essl.oracle")
 KINDS = {0: "meter", 1: "bms", 2: "gateway"}
+FAILOVER_S = 5.0  # how long the other nodes give an interval's designated submitter
 
 
 @dataclass
@@ -171,12 +172,14 @@ def build_oracle(config: OracleConfig, settings: LedgerSettings | None = None) -
         config_digest=RegistryClient(ledger).oracle_config().digest,
     )
     agreement: Agreement = agree
+    submitters: list[str] = []
     if config.exchange_url is not None:
         from oracle.exchange import Exchange, ExchangeAgreement
 
         registry = RegistryClient(ledger)
         signers, _, _ = registry.oracle_set_at(registry.oracle_config().version)
         agreement = ExchangeAgreement(Exchange(config.exchange_url), set(signers))
+        submitters = sorted(signers, key=lambda a: int(a, 16))
     runtime = StationRuntime(
         station=station,
         nodes=nodes,
@@ -189,7 +192,7 @@ def build_oracle(config: OracleConfig, settings: LedgerSettings | None = None) -
         first_interval=config.start,
         agreement=agreement,
     )
-    relay = Relay(StorageLedgerClient(ledger), outbox)
+    relay = Relay(StorageLedgerClient(ledger), outbox, failover_s=FAILOVER_S, submitters=submitters)
     return Oracle(config, ledger, runtime, relay, outbox, quarantine)
 
 

@@ -53,3 +53,7 @@ def test_three_separate_nodes_agree_through_the_exchange(ledger: Ledger, tmp_pat
     for k in range(INTERVALS):
         posted = exchange.proposals(station, config.start + k * 900)
         assert len({p.signer for p in posted}) == 3 and len({p.digest for p in posted}) == 1
+    # one designated submitter per interval: nobody sent an interval the chain already had
+    ledger_contract = ledger.contract("StorageLedger")
+    duplicates = ledger_contract.events.ReportDuplicate().get_logs(from_block=0)
+    assert [e for e in duplicates if e["args"]["stationId"] == station] == []
