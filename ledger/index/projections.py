@@ -73,39 +73,28 @@ def device_registered(s: Session, a: dict[str, Any], m: EventMeta) -> None:
             block_number=m.block_number,
         )
     )
+    _device_key(s, m, a["deviceId"], a["signer"], active=True)
+
+
+def _device_key(s: Session, m: EventMeta, device_id: int, signer: str, *, active: bool) -> None:
+    """A device's key from this event on (registration, rotation or deactivation)."""
     s.merge(
         DeviceKeyRow(
             block_number=m.block_number,
             log_index=m.log_index,
-            device_id=a["deviceId"],
-            signer=a["signer"],
-            active=True,
+            device_id=device_id,
+            signer=signer,
+            active=active,
         )
     )
 
 
 def device_signer_changed(s: Session, a: dict[str, Any], m: EventMeta) -> None:
-    s.merge(
-        DeviceKeyRow(
-            block_number=m.block_number,
-            log_index=m.log_index,
-            device_id=a["deviceId"],
-            signer=a["newSigner"],
-            active=True,
-        )
-    )
+    _device_key(s, m, a["deviceId"], a["newSigner"], active=True)
 
 
 def device_deactivated(s: Session, a: dict[str, Any], m: EventMeta) -> None:
-    s.merge(
-        DeviceKeyRow(
-            block_number=m.block_number,
-            log_index=m.log_index,
-            device_id=a["deviceId"],
-            signer=a["signer"],
-            active=False,
-        )
-    )
+    _device_key(s, m, a["deviceId"], a["signer"], active=False)
 
 
 def lease_set(s: Session, a: dict[str, Any], m: EventMeta) -> None:
