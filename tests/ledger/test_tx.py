@@ -1,6 +1,4 @@
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-
 import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -95,4 +93,3 @@ def test_a_stuck_transaction_is_replaced_with_higher_fees(
 def test_decoder_names_unknown_selectors() -> None:
     err = RevertDecoder([]).decode("0xdeadbeef")
     assert err.error_name == "UnknownRevert"
-    assert Path  # keep import used for type checkers
