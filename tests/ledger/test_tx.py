@@ -1,4 +1,5 @@
 from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
