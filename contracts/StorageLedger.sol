@@ -11,11 +11,11 @@ import {IStorageLedger} from "./interfaces/IStorageLedger.sol";
 /// @notice Books oracle-signed interval reports into per-participant energy and avoided-emissions
 /// accounts. Errors, events, the report types and the accounting rules are documented in IStorageLedger.
 /// @dev Gas layout (docs/contracts.md, "Storage layout"): per (station, participant) one account slot
-/// (read and written per report) and one terms slot (cached lease terms + consumed grams, read per
-/// report, written when a lease changed or on consumeAvoided); per station one parameter/state slot
-/// and one region slot; one slot per two consecutive report keys (bytes16 digests). The registry is
-/// called once per transaction (oracle config + lease epoch); oracle membership and lease terms are
-/// cached here and revalidated by version.
+/// (counters, avoided grams and the cached lease terms; read and written per report) and one consumed
+/// slot (written on consumeAvoided only); per station one parameter/state slot and one region slot;
+/// one slot per two consecutive report keys (bytes16 digests). The registry is called once per
+/// transaction (oracle config + lease epoch); oracle membership and lease terms are cached here and
+/// revalidated by version.
 contract StorageLedger is EIP712, IStorageLedger {
     // ------------------------------------------------------------------ storage
 
@@ -30,21 +30,23 @@ contract StorageLedger is EIP712, IStorageLedger {
     /// @dev Bytes per participant record in ReportAccepted.participants.
     uint256 private constant RECORD_BYTES = 56;
     uint256 private constant MAX_TIME = type(uint40).max;
-    uint256 private constant MASK64 = type(uint64).max;
+    uint256 private constant MASK48 = 0xffffffffffff; // type(uint48).max, literal for assembly
+    /// @dev Largest cumulative Wh counter an account can hold (2^48 - 1 Wh, about 281 TWh).
+    uint256 private constant MAX_COUNTER_WH = 0xffffffffffff; // type(uint48).max
     uint256 private constant MASK128 = type(uint128).max;
     /// @dev Custom error selectors for the assembly in _bookOne: bytes4(keccak256(signature)) of
-    /// StorageLedgerNoActiveLease(uint32,address,uint64),
     /// StorageLedgerCounterDecreased(uint32,address,uint64,uint64),
     /// StorageLedgerCurtailedExceedsCharged(uint32,address,uint64,uint64),
     /// StorageLedgerBalanceNegative(uint32,address,uint64,uint64),
     /// StorageLedgerLeaseExceeded(uint32,address,uint64,uint64),
-    /// StorageLedgerAvoidedOverflow(uint32,address,int256).
-    uint256 private constant ERR_NO_ACTIVE_LEASE = 0xa3ba3375;
+    /// StorageLedgerAvoidedOverflow(uint32,address,int256),
+    /// StorageLedgerCounterTooLarge(uint32,address,uint64,uint64).
     uint256 private constant ERR_COUNTER_DECREASED = 0xd4380c88;
     uint256 private constant ERR_CURTAILED_EXCEEDS_CHARGED = 0x03f272f8;
     uint256 private constant ERR_BALANCE_NEGATIVE = 0x27231912;
     uint256 private constant ERR_LEASE_EXCEEDED = 0xe251cd06;
     uint256 private constant ERR_AVOIDED_OVERFLOW = 0x6618d3cb;
+    uint256 private constant ERR_COUNTER_TOO_LARGE = 0x3fb79aca;
 
     /// @dev Cached registry parameters plus the latest interval of a station: one slot (248 bits).
     /// intervalSeconds == 0 means "not cached yet"; lastEnd == 0 means "no report yet".
@@ -89,19 +91,30 @@ contract StorageLedger is EIP712, IStorageLedger {
     /// @dev Packed StationState, see _packStation.
     mapping(uint32 stationId => uint256) private _stations;
     mapping(uint32 stationId => bytes32) private _regions;
-    /// @dev Keyed by _accountKey. chargedWh [0,64) | dischargedWh [64,128) | balanceWh [128,192) |
-    /// avoidedGrams int64 [192,256). chargedWh/dischargedWh are the last cumulative counters.
+    /// @dev Keyed by _accountKey. chargedWh u48 [0,48) | dischargedWh u48 [48,96) | avoidedGrams int56
+    /// [96,152) | leasedWh u48 [152,200) | validTo >> 16 u24 [200,224) | lease epoch u32 [224,256).
+    /// chargedWh/dischargedWh are the last cumulative counters (above 2^48 - 1 a report reverts with
+    /// StorageLedgerCounterTooLarge); the balance is not stored: floor(charged * effBps / 10000) -
+    /// discharged (effBps is immutable per station). The lease fields cache the registry's lease
+    /// under its lease epoch (written by _refreshLease, see there): leasedWh clamped to 2^48 - 1
+    /// (changes no decision: a balance is at most a counter), validTo (clamped to 2^40 - 1) rounded
+    /// down to a multiple of 2^16 s, so the cache only answers "active" for starts below that bound
+    /// and the last <= 18.2 hours of a lease are checked against the registry. validFrom is not cached.
     mapping(uint256 accountKey => uint256) private _accounts;
-    /// @dev Keyed by _accountKey. leasedWh [0,64) | validFrom u40 [64,104) | validTo u40 [104,144) |
-    /// lease epoch u32 [144,176) | consumedGrams u64 [176,240). Lease terms are the registry's, copied
-    /// under the registry's lease epoch; times are clamped to 2^40 - 1, which changes no decision since
-    /// every accepted interval ends below 2^40. consumed <= max avoided <= type(int64).max fits 64 bits.
-    mapping(uint256 accountKey => uint256) private _terms;
+    /// @dev Keyed by _accountKey: consumedGrams + 1 (0 = slot never written, consumed 0). The first
+    /// report of an account writes 1 (_refreshLease), so consumeAvoided updates an existing slot
+    /// instead of creating one (about 17 000 gas less for a participant's first issuance).
+    /// consumed <= max avoided <= type(int56).max: no overflow.
+    mapping(uint256 accountKey => uint256) private _consumed;
     /// @dev Two report keys per slot: key (station, k * intervalSeconds + gridOffset) lives in slot
     /// (station << 64 | k >> 1), lane k & 1 (lane 0 = high 128 bits), as bytes16(digest).
     mapping(uint256 pairKey => uint256) private _reportPairs;
     /// @dev Oracle signer => the registry oracle-set version its membership was last confirmed for.
     mapping(address signer => uint256) private _oracleSeen;
+    /// @dev _signerSetKey(oracle-set version, ascending signers) => 1 once every one of those signers
+    /// was confirmed an oracle under that version: a report signed by a known signer set costs one
+    /// storage read for membership instead of one per signer.
+    mapping(bytes32 setKey => uint256) private _oracleSetSeen;
 
     constructor(IRegistry registry_, IEmissionFactors factors_) EIP712("ESSLedger", "1") {
         _registry = registry_;
@@ -179,6 +192,11 @@ contract StorageLedger is EIP712, IStorageLedger {
     }
 
     /// @dev Recover the signers, require them ascending, current oracles and at least `threshold` many.
+    /// Fast path: all signatures recover, the signers ascend and this signer set was confirmed under
+    /// the current oracle-set version (_oracleSetSeen). Otherwise the per-signer loop (_verifyEach)
+    /// runs, which reverts with exactly the error and order it always had, and on success the set is
+    /// remembered. Failing checks always revert, so remembering the set only skips lookups whose
+    /// outcome (each signer an oracle under this version) is already known.
     function _verifySigners(bytes32 digest, bytes[] calldata signatures, Context memory ctx)
         internal
         returns (address[] memory signers)
@@ -187,13 +205,53 @@ contract StorageLedger is EIP712, IStorageLedger {
         if (n < ctx.threshold) revert StorageLedgerQuorumNotReached(n, ctx.threshold);
         signers = new address[](n);
         address previous;
+        bool clean = true;
         for (uint256 i; i < n; ++i) {
+            (address signer, uint256 err) = _recover(digest, signatures[i]);
+            if (err != 0 || signer <= previous) {
+                clean = false;
+                break;
+            }
+            signers[i] = signer;
+            previous = signer;
+        }
+        if (!clean) {
+            _verifyEach(digest, signatures, ctx, signers); // reverts
+            return signers;
+        }
+        bytes32 setKey = _signerSetKey(ctx.oracleVersion, signers);
+        if (_oracleSetSeen[setKey] != 0) return signers;
+        // Recovery and order already passed: only the membership checks remain, in signer order.
+        for (uint256 i; i < n; ++i) {
+            _requireOracle(signers[i], ctx.oracleVersion);
+        }
+        _oracleSetSeen[setKey] = 1;
+    }
+
+    /// @dev The original per-signature loop: recover, ascending, oracle membership, reverting on the
+    /// first failure. Only reached when a signature does not recover or the signers do not ascend.
+    function _verifyEach(bytes32 digest, bytes[] calldata signatures, Context memory ctx, address[] memory signers)
+        internal
+    {
+        address previous;
+        for (uint256 i; i < signatures.length; ++i) {
             (address signer, uint256 err) = _recover(digest, signatures[i]);
             if (err != 0) revert StorageLedgerSignatureInvalid(i, uint8(err)); // err <= 3
             if (signer <= previous) revert StorageLedgerSignersNotAscending(previous, signer);
             _requireOracle(signer, ctx.oracleVersion);
             signers[i] = signer;
             previous = signer;
+        }
+    }
+
+    /// @dev keccak256(version || keccak256(signer words)). The signers' words are the items of the
+    /// memory array (after its length word), hashed in place; the outer hash is built in scratch
+    /// space 0x00-0x3f. Nothing is written outside the scratch space, hence "memory-safe".
+    function _signerSetKey(uint32 version, address[] memory signers) internal pure returns (bytes32 key) {
+        assembly ("memory-safe") {
+            mstore(0x00, version)
+            mstore(0x20, keccak256(add(signers, 0x20), shl(5, mload(signers))))
+            key := keccak256(0x00, 0x40)
         }
     }
 
@@ -233,10 +291,22 @@ contract StorageLedger is EIP712, IStorageLedger {
         _oracleSeen[signer] = version;
     }
 
-    /// @dev Load the station slot, caching the registry parameters on first use.
-    function _loadStation(uint32 stationId) internal returns (StationState memory st) {
-        st = _unpackStation(_stations[stationId]);
-        if (st.intervalSeconds == 0) st = _cacheStation(stationId);
+    /// @dev The station word and its unpacked form, caching the registry parameters on first use.
+    function _loadStation(uint32 stationId) internal returns (uint256 word, StationState memory st) {
+        word = _stations[stationId];
+        st = _unpackStation(word);
+        if (st.intervalSeconds == 0) {
+            st = _cacheStation(stationId);
+            word = _packStation(st);
+        }
+    }
+
+    /// @dev The station word's state part (lastEnd, socBps, sohBps, factorVersion: bits [0,104), layout
+    /// at _packStation) replaced in place; the cached registry parameters above it are kept.
+    /// intervalEnd <= MAX_TIME (checked in _checkGrid) fits its 40 bits.
+    function _storeStationState(Report calldata r, uint256 word, uint32 factorVersion) internal {
+        _stations[r.stationId] = (word & ~uint256(type(uint104).max)) | uint256(r.intervalEnd)
+            | (uint256(r.socBps) << 40) | (uint256(r.sohBps) << 56) | (uint256(factorVersion) << 72);
     }
 
     function _cacheStation(uint32 stationId) internal returns (StationState memory st) {
@@ -262,24 +332,33 @@ contract StorageLedger is EIP712, IStorageLedger {
         }
     }
 
-    /// @dev The terms word of an account with the registry's current lease (consumed grams kept).
-    function _refreshTerms(Job memory job, address participant, uint256 key, uint256 terms)
-        internal
-        returns (uint256 fresh)
-    {
-        IRegistry.Lease memory l = _registry.leaseOf(job.stationId, participant);
-        uint256 from = l.validFrom < MAX_TIME ? l.validFrom : MAX_TIME;
+    /// @dev The account word `a` with the lease fields replaced by the registry's current lease, which
+    /// must be active at the report's intervalStart (leasedWh > 0, validFrom <= start < validTo, exact
+    /// registry values). Called when the cached epoch is not the registry's current one or the start
+    /// reached the cached (rounded-down) validTo. Nothing is stored here: _bookOne writes the word.
+    /// validFrom need not be cached: the cache is only ever stored by a report of this station that
+    /// passed this check (start >= validFrom) under the same lease epoch (the lease is unchanged while
+    /// the epoch is), and later accepted reports of the station start later (no overlap).
+    /// For a never-booked account (a == 0: every booked word has leasedWh > 0) it also creates the
+    /// account's _consumed slot with "consumed 0" (value 1); consumed is still 0 then, since nothing
+    /// can be consumed from an account that never booked (unissued 0).
+    function _refreshLease(Job memory job, uint256 who, uint256 key, uint256 a) internal returns (uint256) {
+        IRegistry.Lease memory l = _registry.leaseOf(job.stationId, address(uint160(who)));
+        uint64 start = job.intervalStart;
+        if (l.leasedWh == 0 || start < l.validFrom || start >= l.validTo) {
+            revert StorageLedgerNoActiveLease(job.stationId, address(uint160(who)), start);
+        }
+        uint256 leased = l.leasedWh < MASK48 ? l.leasedWh : MASK48;
         uint256 to = l.validTo < MAX_TIME ? l.validTo : MAX_TIME;
-        fresh = uint256(l.leasedWh) | (from << 64) | (to << 104) | (uint256(job.leaseEpoch) << 144)
-            | (terms & (MASK64 << 176));
-        // A cache refill, not a ledger state change: the registry's LeaseSet event is the record.
-        _terms[key] = fresh;
+        if (a == 0) _consumed[key] = 1;
+        return (a & ((1 << 152) - 1)) | (leased << 152) | ((to >> 16) << 200) | (uint256(job.leaseEpoch) << 224);
     }
 
     /// @dev Book the next participant, whose ParticipantDelta starts at calldata offset `at`: lease, counter,
     /// balance and avoided checks (each with its own custom error, in the order IStorageLedger lists
-    /// them), the account write, the event record and the job totals. `who` and `terms` (the account's
-    /// terms word, already refreshed for the current lease epoch) come from _bookParticipants.
+    /// them; the active-lease check is done by _bookParticipants / _refreshLease), the account write, the
+    /// event record and the job totals. `who` and `a` (the account word, its lease fields already
+    /// checked or refreshed for this report) come from _bookParticipants.
     ///
     /// Assembly because this is the per-participant hot path (checked Solidity over calldata structs
     /// cost about 3 000 gas more per participant, see docs/contracts.md "Gas"). What it assumes and
@@ -295,11 +374,12 @@ contract StorageLedger is EIP712, IStorageLedger {
     ///   _hashParticipants received `r.participants`. A word with dirty upper bits reverts without
     ///   data, exactly like the ABI decoder did (and such a report could not carry oracle signatures
     ///   anyway: its digest differs from the one of the clean values).
-    /// - Arithmetic: all counters are < 2^64 and effBps <= 10 000, so charged * effBps < 2^78 and no
+    /// - Arithmetic: reported counters are < 2^64 (and < 2^48 once past the CounterTooLarge check),
+    ///   effBps <= 10 000, so charged * effBps < 2^78 and no
     ///   sum or product below wraps; the subtractions are guarded by the comparisons before them,
     ///   except sub(stored, prevDischarged) in the BalanceNegative arguments, which the previous
     ///   report's balance check keeps >= 0 (effBps is immutable per station). The avoided delta is
-    ///   computed in two's complement: |net| < 2^64 and gramsPerMWh < 2^32, so mul cannot wrap and
+    ///   computed in two's complement: |net| < 2^48 and gramsPerMWh < 2^32, so mul cannot wrap and
     ///   sdiv truncates toward zero like Solidity's signed division.
     /// - Storage slots are the Solidity mapping slots keccak256(key . slot) of _accounts, computed in
     ///   scratch space (0x00-0x3f); the account word layout is the one documented at _accounts.
@@ -307,7 +387,7 @@ contract StorageLedger is EIP712, IStorageLedger {
     ///   above them; the revert tests in tests/contracts check every one but AvoidedOverflow).
     /// - Memory: only the scratch space, the free memory past the pointer (revert data), the Job's
     ///   own words and the preallocated records buffer are written, hence "memory-safe".
-    function _bookOne(Job memory job, uint256 at, uint256 who, uint256 terms) internal {
+    function _bookOne(Job memory job, uint256 at, uint256 who, uint256 a) internal {
         assembly ("memory-safe") {
             // Revert data is built past the free memory pointer: selector at m, stationId at m + 4 and
             // the participant at m + 0x24 are written up front (nothing else allocates in this block),
@@ -328,28 +408,19 @@ contract StorageLedger is EIP712, IStorageLedger {
             let discharged := calldataload(add(at, 0x40))
             let curtailed := calldataload(add(at, 0x60))
             if shr(64, or(charged, or(discharged, curtailed))) { revert(0, 0) }
+            // Account counters are 48 bits wide (MAX_COUNTER_WH); curtailed <= the charged delta
+            // (checked below) then fits too.
+            if gt(charged, MAX_COUNTER_WH) { fail(ERR_COUNTER_TOO_LARGE, charged, MAX_COUNTER_WH, 4) }
+            if gt(discharged, MAX_COUNTER_WH) { fail(ERR_COUNTER_TOO_LARGE, discharged, MAX_COUNTER_WH, 4) }
 
-            // Active lease at intervalStart: leasedWh > 0 && validFrom <= start < validTo.
-            {
-                let start := mload(add(job, 0x20))
-                if or(
-                    iszero(and(terms, 0xffffffffffffffff)),
-                    or(
-                        lt(start, and(shr(64, terms), 0xffffffffff)), // validFrom
-                        iszero(lt(start, and(shr(104, terms), 0xffffffffff))) // validTo
-                    )
-                ) { fail(ERR_NO_ACTIVE_LEASE, start, 0, 3) }
-            }
-
-            // The account key (station << 160 | participant) and its _accounts slot.
+            // The account key (station << 160 | participant) and its _accounts slot, for the write below.
             mstore(0x00, or(shl(160, mload(job)), who))
             mstore(0x20, _accounts.slot)
-            let a := sload(keccak256(0x00, 0x40))
             let chargedWh
             let dischargedWh
             {
-                let prevCharged := and(a, 0xffffffffffffffff)
-                let prevDischarged := and(shr(64, a), 0xffffffffffffffff)
+                let prevCharged := and(a, MASK48)
+                let prevDischarged := and(shr(48, a), MASK48)
                 if lt(charged, prevCharged) { fail(ERR_COUNTER_DECREASED, prevCharged, charged, 4) }
                 if lt(discharged, prevDischarged) { fail(ERR_COUNTER_DECREASED, prevDischarged, discharged, 4) }
                 chargedWh := sub(charged, prevCharged)
@@ -366,22 +437,29 @@ contract StorageLedger is EIP712, IStorageLedger {
                 fail(ERR_BALANCE_NEGATIVE, available, dischargedWh, 4)
             }
             balanceWh := sub(balanceWh, discharged)
-            if gt(balanceWh, and(terms, 0xffffffffffffffff)) {
-                fail(ERR_LEASE_EXCEEDED, balanceWh, and(terms, 0xffffffffffffffff), 4)
+            // Cached leasedWh (clamped to 2^48 - 1 only when the registry's is larger, and then no
+            // balance < 2^48 exceeds it, so a revert always reports the registry's value).
+            if gt(balanceWh, and(shr(152, a), MASK48)) {
+                fail(ERR_LEASE_EXCEEDED, balanceWh, and(shr(152, a), MASK48), 4)
             }
 
             // avoidedDelta = (dischargedWh - (chargedWh - curtailed)) * gramsPerMWh / 1e6, signed.
             let avoidedDelta :=
                 sdiv(mul(sub(dischargedWh, sub(chargedWh, curtailed)), mload(add(job, 0x60))), 1000000)
             {
-                let avoided := add(signextend(7, shr(192, a)), avoidedDelta)
-                // Outside the int64 range iff sign-extending its low 64 bits changes it.
-                if iszero(eq(signextend(7, avoided), avoided)) { fail(ERR_AVOIDED_OVERFLOW, avoided, 0, 3) }
-                // shl(192, avoided) keeps avoided's low 64 bits: its int64 two's complement.
-                // Scratch space still holds (key, _accounts.slot): nothing above wrote to 0x00-0x3f.
+                // signextend(6, .) reads the int56 at [96,152) (the bits above it are overwritten).
+                let avoided := add(signextend(6, shr(96, a)), avoidedDelta)
+                // Outside the int56 range iff sign-extending its low 56 bits changes it.
+                if iszero(eq(signextend(6, avoided), avoided)) { fail(ERR_AVOIDED_OVERFLOW, avoided, 0, 3) }
+                // and(avoided, 2^56 - 1) is its int56 two's complement; the lease fields (bits
+                // 152..255 of `a`) are kept. Scratch space still holds (key, _accounts.slot): nothing
+                // above wrote to 0x00-0x3f.
                 sstore(
                     keccak256(0x00, 0x40),
-                    or(or(charged, shl(64, discharged)), or(shl(128, balanceWh), shl(192, avoided)))
+                    or(
+                        or(charged, shl(48, discharged)),
+                        or(shl(96, and(avoided, 0xffffffffffffff)), shl(152, shr(152, a)))
+                    )
                 )
             }
 
@@ -445,7 +523,7 @@ contract StorageLedger is EIP712, IStorageLedger {
 
     /// @dev The whole pipeline for one report; false for a duplicate no-op.
     function _submit(Report calldata r, bytes[] calldata signatures, Context memory ctx) internal returns (bool) {
-        StationState memory st = _loadStation(r.stationId);
+        (uint256 word, StationState memory st) = _loadStation(r.stationId);
         _checkGrid(r, st);
         bytes32 digest = _hashReport(r);
         (uint256 pairKey, uint256 shift) = _pairOf(r.stationId, r.intervalStart, st.intervalSeconds);
@@ -470,11 +548,7 @@ contract StorageLedger is EIP712, IStorageLedger {
         Job memory job = _bookParticipants(r, st, ctx);
         _checkEnergyBalance(r, st, job);
 
-        st.lastEnd = uint40(r.intervalEnd); // <= MAX_TIME, checked in _checkGrid
-        st.socBps = r.socBps;
-        st.sohBps = r.sohBps;
-        st.factorVersion = ctx.factorVersion;
-        _stations[r.stationId] = _packStation(st);
+        _storeStationState(r, word, ctx.factorVersion);
         // A zero bytes16 digest would read as "no report": probability 2^-128, accepted.
         _reportPairs[pairKey] = pair | (uint256(uint128(bytes16(digest))) << shift);
         _announce(r, digest, signers, ctx, job.records);
@@ -557,18 +631,18 @@ contract StorageLedger is EIP712, IStorageLedger {
         for (uint256 i; i < n; ++i) {
             uint256 who;
             uint256 key;
-            uint256 terms;
+            uint256 a;
             // Participant word of ps[i] (four static words each, from `at`; bounds checked by the ABI
-            // decoder on r.participants) and the account's terms word at the Solidity mapping slot
-            // keccak256(key . _terms.slot), computed in scratch space. Dirty upper bits revert without
-            // data, as the ABI decoder did.
+            // decoder on r.participants) and the account word at the Solidity mapping slot
+            // keccak256(key . _accounts.slot), computed in scratch space. Dirty upper bits revert
+            // without data, as the ABI decoder did.
             assembly ("memory-safe") {
                 who := calldataload(at)
                 if shr(160, who) { revert(0, 0) }
                 key := or(shl(160, stationId), who)
                 mstore(0x00, key)
-                mstore(0x20, _terms.slot)
-                terms := sload(keccak256(0x00, 0x40))
+                mstore(0x20, _accounts.slot)
+                a := sload(keccak256(0x00, 0x40))
             }
             if (who <= previous) {
                 revert StorageLedgerParticipantsNotAscending(
@@ -576,8 +650,12 @@ contract StorageLedger is EIP712, IStorageLedger {
                 );
             }
             previous = who;
-            if (uint32(terms >> 144) != job.leaseEpoch) terms = _refreshTerms(job, address(uint160(who)), key, terms);
-            _bookOne(job, at, who, terms);
+            // Cached lease valid for this start: same registry lease epoch and start below the cached
+            // (rounded-down) validTo; otherwise re-read and check the registry's lease.
+            if ((a >> 224) != job.leaseEpoch || job.intervalStart >= ((a >> 200) & 0xffffff) << 16) {
+                a = _refreshLease(job, who, key, a);
+            }
+            _bookOne(job, at, who, a);
             // at < calldatasize (< 2^64): no overflow.
             unchecked {
                 at += 128;
@@ -595,15 +673,27 @@ contract StorageLedger is EIP712, IStorageLedger {
         }
     }
 
+    /// @dev Consumed grams of an account (_consumed holds consumed + 1 once written).
+    function _consumedOf(uint256 key) internal view returns (uint96) {
+        uint256 raw = _consumed[key];
+        // raw - 1 <= type(int56).max when raw != 0.
+        return raw == 0 ? 0 : uint96(raw - 1);
+    }
+
+    /// @dev The int56 avoidedGrams of an account word (bits [96,152)), sign-extended.
+    function _avoided(uint256 a) internal pure returns (int64) {
+        return int64(int56(uint56(a >> 96)));
+    }
+
     function _unissued(int64 avoided, uint96 consumed) internal pure returns (uint256) {
         int256 open = int256(avoided) - int256(uint256(consumed));
         return open > 0 ? uint256(open) : 0;
     }
 
-    function _consume(uint32 stationId, address participant, uint256 key, uint256 terms, uint96 consumedTotal, uint96 grams)
+    function _consume(uint32 stationId, address participant, uint256 key, uint96 consumedTotal, uint96 grams)
         internal
     {
-        _terms[key] = (terms & ~(MASK64 << 176)) | (uint256(consumedTotal) << 176);
+        _consumed[key] = uint256(consumedTotal) + 1; // see _consumed
         emit AvoidedConsumed(stationId, participant, msg.sender, grams, consumedTotal);
     }
 
@@ -635,13 +725,12 @@ contract StorageLedger is EIP712, IStorageLedger {
             revert StorageLedgerUnauthorized(msg.sender, LEDGER_WRITER_ROLE);
         }
         uint256 key = _accountKey(stationId, participant);
-        uint256 terms = _terms[key];
-        uint96 consumed = uint64(terms >> 176);
-        uint256 unissued = _unissued(int64(uint64(_accounts[key] >> 192)), consumed);
+        uint96 consumed = _consumedOf(key);
+        uint256 unissued = _unissued(_avoided(_accounts[key]), consumed);
         if (grams > unissued) revert StorageLedgerInsufficientAvoided(stationId, participant, unissued, grams);
-        // consumed + grams <= avoidedGrams <= type(int64).max: fits the 64-bit field and uint96.
+        // consumed + grams <= avoidedGrams <= type(int56).max: fits uint96.
         unchecked {
-            _consume(stationId, participant, key, terms, consumed + grams, grams);
+            _consume(stationId, participant, key, consumed + grams, grams);
         }
     }
 
@@ -654,10 +743,14 @@ contract StorageLedger is EIP712, IStorageLedger {
         returns (uint64 chargedWh, uint64 dischargedWh, uint64 balanceWh, uint64 lossesWh)
     {
         uint256 a = _accounts[_accountKey(stationId, participant)];
-        (chargedWh, dischargedWh, balanceWh) = (uint64(a), uint64(a >> 64), uint64(a >> 128));
+        (chargedWh, dischargedWh) = (uint48(a), uint48(a >> 48));
+        // balance = floor(charged * effBps / 10000) - discharged with the station's (immutable)
+        // efficiency, as booked (_bookOne keeps it >= 0); an account exists only for a cached station.
+        uint64 stored = uint64((uint256(chargedWh) * _unpackStation(_stations[stationId]).effBps) / BPS);
         // balance + losses = charged - discharged (see IStorageLedger), so this cannot underflow.
         unchecked {
-            lossesWh = chargedWh - dischargedWh - balanceWh;
+            balanceWh = stored - dischargedWh;
+            lossesWh = chargedWh - stored;
         }
     }
 
@@ -668,8 +761,8 @@ contract StorageLedger is EIP712, IStorageLedger {
         returns (int128 avoidedGrams, uint96 consumedGrams, uint256 unissuedGrams, uint32 factorVersion)
     {
         uint256 key = _accountKey(stationId, participant);
-        int64 avoided = int64(uint64(_accounts[key] >> 192));
-        consumedGrams = uint64(_terms[key] >> 176);
+        int64 avoided = _avoided(_accounts[key]);
+        consumedGrams = _consumedOf(key);
         return (avoided, consumedGrams, _unissued(avoided, consumedGrams), _unpackStation(_stations[stationId]).factorVersion);
     }
 

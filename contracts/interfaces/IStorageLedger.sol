@@ -89,6 +89,9 @@ interface IStorageLedger {
     error StorageLedgerParticipantsNotAscending(address previous, address participant);
     /// @notice The participant has no active lease at intervalStart.
     error StorageLedgerNoActiveLease(uint32 stationId, address participant, uint64 at);
+    /// @notice A cumulative counter (chargedWhTotal or dischargedWhTotal) is above the ledger's
+    /// account limit `limitWh` (2^48 - 1 Wh, about 281 TWh).
+    error StorageLedgerCounterTooLarge(uint32 stationId, address participant, uint64 reportedWh, uint64 limitWh);
     /// @notice A cumulative counter went backwards.
     error StorageLedgerCounterDecreased(uint32 stationId, address participant, uint64 previousWh, uint64 reportedWh);
     /// @notice curtailedChargedWh exceeds the interval's charged energy.
@@ -101,7 +104,7 @@ interface IStorageLedger {
     error StorageLedgerEnergyBalanceViolated(
         uint32 stationId, uint64 intervalStart, uint256 dischargedWh, uint256 chargedWh, uint256 storedWh
     );
-    /// @notice The cumulative avoided emissions of an account left the int64 range.
+    /// @notice The cumulative avoided emissions of an account left the int56 range (±3.6e16 g).
     error StorageLedgerAvoidedOverflow(uint32 stationId, address participant, int256 avoidedGrams);
     /// @notice `account` lacks `role` on the registry.
     error StorageLedgerUnauthorized(address account, bytes32 role);

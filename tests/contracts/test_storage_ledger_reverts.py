@@ -332,3 +332,64 @@ def test_consume_avoided_beyond_the_unissued_balance_is_rejected(
     }
     after = client.avoided_of(station, gen)
     assert (after.consumed_grams, after.unissued_grams) == (1000, unissued - 1000)
+
+
+def test_removed_oracle_is_rejected_after_its_signer_set_was_remembered(
+    ledger: Ledger, world: World, station: int
+) -> None:
+    gen = world.participants[0].address
+    submit(ledger, world, report(ledger, station, 0, {gen: (MWH, 0)}))  # signer set remembered
+    kept, removed = world.oracles[0], world.oracles[1]
+    RegistryClient(ledger).set_oracle_set([kept.address, world.oracles[2].address], 2)
+    r = report(ledger, station, 1, {gen: (2 * MWH, 0)})
+    client = StorageLedgerClient(ledger)
+    signed = [
+        (o.address, sign_report(r, o.key, ledger.chain_id, client.address)) for o in (kept, removed)
+    ]
+    with pytest.raises(revert_class("StorageLedgerSignerNotOracle")) as e:
+        client.submit(r, ordered_signatures(signed))
+    assert e.value.arguments == {"signer": removed.address}
+
+
+@pytest.mark.parametrize("which", ["charged", "discharged"])
+def test_counter_above_the_48_bit_limit_is_rejected(
+    ledger: Ledger, world: World, station: int, which: str
+) -> None:
+    gen = world.participants[0].address
+    counters = (2**48, 0) if which == "charged" else (MWH, 2**48)
+    with pytest.raises(revert_class("StorageLedgerCounterTooLarge")) as e:
+        submit(ledger, world, report(ledger, station, 0, {gen: counters}))
+    assert e.value.arguments == {
+        "stationId": station,
+        "participant": gen,
+        "reportedWh": 2**48,
+        "limitWh": 2**48 - 1,
+    }
+    assert StorageLedgerClient(ledger).account_of(station, gen).charged_wh == 0
+
+
+def test_counter_at_the_48_bit_limit_is_accepted(
+    ledger: Ledger, world: World, station: int
+) -> None:
+    gen = world.participants[0].address
+    RegistryClient(ledger).set_lease(station, gen, 2**64 - 1, DAY_START - 86_400, _start(10))
+    submit(ledger, world, report(ledger, station, 0, {gen: (2**48 - 1, 0)}))
+    account = StorageLedgerClient(ledger).account_of(station, gen)
+    assert account.charged_wh == 2**48 - 1
+    assert account.balance_wh == (2**48 - 1) * EFF // 10_000
+
+
+def test_lease_ending_soon_is_checked_against_the_registry(
+    ledger: Ledger, world: World, station: int
+) -> None:
+    # The ledger caches validTo rounded down to 2^16 s: the last intervals before the end are
+    # checked against the registry, with the same outcome as an exact cache.
+    gen = world.participants[0]
+    RegistryClient(ledger).set_lease(
+        station, gen.address, gen.leased_wh, DAY_START - 86_400, _start(2)
+    )
+    submit(ledger, world, report(ledger, station, 0, {gen.address: (MWH, 0)}))
+    submit(ledger, world, report(ledger, station, 1, {gen.address: (2 * MWH, 0)}))
+    with pytest.raises(revert_class("StorageLedgerNoActiveLease")) as e:
+        submit(ledger, world, report(ledger, station, 2, {gen.address: (3 * MWH, 0)}))
+    assert e.value.arguments == {"stationId": station, "participant": gen.address, "at": _start(2)}
