@@ -8,6 +8,7 @@ from collections import defaultdict
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from api.queries import attested_grams
 from ledger.index.tables import (
     AvoidedConsumedRow,
     CreditDecisionRow,
@@ -77,7 +78,8 @@ def credits_by_id(session: Session, ids: list[int]) -> dict[int, CreditRow]:
 
 
 def avoided_totals(session: Session, participant: str) -> dict[int, tuple[int, int]]:
-    """(booked avoided grams, consumed grams) per station."""
+    """(avoided grams, consumed grams) per station; avoided counts the reports' grams and
+    those of the curtailment attestations, as the ledger's avoidedOf does."""
     who = participant.lower()
     booked = session.exec(
         select(  # type: ignore[call-overload]
@@ -96,6 +98,8 @@ def avoided_totals(session: Session, participant: str) -> dict[int, tuple[int, i
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for station_id, grams in booked:
         totals[int(station_id)][0] = int(grams or 0)
+    for station_id, grams in attested_grams(session, participant).items():
+        totals[station_id][0] += grams
     for station_id, grams in consumed:
         totals[int(station_id)][1] = int(grams or 0)
     return {station_id: (v[0], v[1]) for station_id, v in sorted(totals.items())}

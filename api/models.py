@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class Health(BaseModel):
@@ -26,14 +26,24 @@ class StationPublic(BaseModel):
     intervals_on_chain: int
 
 
+CURTAILED_WH = (
+    "Wh of the interval's charging that the grid operator attested as curtailed renewables "
+    "(CurtailmentAttested); 0 until attested."
+)
+INTERVAL_AVOIDED_GRAMS = (
+    "gCO2e added to the avoided account for this interval: the report's grams plus those of "
+    "the curtailment attestation."
+)
+
+
 class ParticipantIntervalPublic(BaseModel):
     participant: str
     charged_wh: int
     discharged_wh: int
-    curtailed_wh: int
+    curtailed_wh: int = Field(description=CURTAILED_WH)
     losses_wh: int
-    avoided_grams: int
-    factor_version: int
+    avoided_grams: int = Field(description=INTERVAL_AVOIDED_GRAMS)
+    factor_version: int = Field(description="Emission factor version the report applied.")
 
 
 class IntervalPublic(BaseModel):
@@ -75,7 +85,9 @@ class EnergyBalance(BaseModel):
     discharged_wh: int
     balance_wh: int
     losses_wh: int
-    avoided_grams: int
+    avoided_grams: int = Field(
+        description="gCO2e booked at the station: reports plus curtailment attestations."
+    )
     intervals: int
 
 
@@ -166,10 +178,12 @@ class CreditHoldingPublic(BaseModel):
 
 class AvoidedBalance(BaseModel):
     """Avoided emissions at one station in gCO2e: the booked sum, what issuance and green
-    certificates consumed, and what is still un-issued (never below zero)."""
+    certificates consumed, and what is still un-issued (never below zero), as avoidedOf."""
 
     station_id: int
-    avoided_grams: int
+    avoided_grams: int = Field(
+        description="gCO2e booked by the reports plus the curtailment attestations."
+    )
     consumed_grams: int
     unissued_grams: int
 

@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 
 from ledger.index.tables import (
     Checkpoint,
+    CurtailmentRow,
     LeaseRow,
     ParticipantIntervalRow,
     ReportRow,
@@ -40,10 +41,37 @@ def stations(session: Session) -> list[StationRow]:
     return list(session.exec(select(StationRow).order_by(col(StationRow.station_id))).all())
 
 
+def curtailments(
+    session: Session, station_id: int, interval_starts: list[int]
+) -> list[CurtailmentRow]:
+    """The grid operator's attestations of these intervals of the station."""
+    return list(
+        session.exec(
+            select(CurtailmentRow).where(
+                CurtailmentRow.station_id == station_id,
+                col(CurtailmentRow.interval_start).in_(interval_starts),
+            )
+        ).all()
+    )
+
+
+def attested_grams(session: Session, participant: str) -> dict[int, int]:
+    """Avoided grams the participant's curtailment attestations added, per station."""
+    rows = session.exec(
+        select(  # type: ignore[call-overload]
+            CurtailmentRow.station_id, func.sum(CurtailmentRow.avoided_grams)
+        )
+        .where(func.lower(CurtailmentRow.participant) == participant.lower())
+        .group_by(col(CurtailmentRow.station_id))
+    ).all()
+    return {int(station_id): int(grams or 0) for station_id, grams in rows}
+
+
 def participant_totals(
     session: Session, participant: str
 ) -> list[tuple[int, int, int, int, int, int, int]]:
-    """(station, charged, discharged, stored, losses, avoided, intervals) per station."""
+    """(station, charged, discharged, stored, losses, avoided, intervals) per station; avoided
+    counts the reports' grams and those of the curtailment attestations."""
     rows = session.exec(
         select(  # type: ignore[call-overload]
             ParticipantIntervalRow.station_id,
@@ -57,4 +85,11 @@ def participant_totals(
         .where(func.lower(ParticipantIntervalRow.participant) == participant.lower())
         .group_by(ParticipantIntervalRow.station_id)
     ).all()
-    return [tuple(int(v or 0) for v in row) for row in rows]  # type: ignore[misc]
+    attested = attested_grams(session, participant)
+    out = []
+    for row in rows:
+        station_id, charged, discharged, stored, losses, avoided, count = (int(v or 0) for v in row)
+        avoided += attested.pop(station_id, 0)
+        out.append((station_id, charged, discharged, stored, losses, avoided, count))
+    out += [(station_id, 0, 0, 0, 0, grams, 0) for station_id, grams in attested.items()]
+    return sorted(out)

@@ -4,9 +4,11 @@ reports, 4 batch files, 5 readings with their device and Merkle proof)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.models import (
+    CURTAILED_WH,
+    INTERVAL_AVOIDED_GRAMS,
     CreditDecisionPublic,
     CreditRequestPublic,
     CreditRetirementPublic,
@@ -34,7 +36,10 @@ class FactorUsedPublic(BaseModel):
 class AvoidedAccountPublic(BaseModel):
     station_id: int
     participant: str
-    avoided_grams: int  # booked by the reports in this trace
+    avoided_grams: int = Field(
+        description="gCO2e booked by the intervals in this trace: the reports' grams plus "
+        "those of their curtailment attestations."
+    )
     intervals: int
     factors: list[FactorUsedPublic]
 
@@ -61,6 +66,18 @@ class BatchPublic(BaseModel):
     readings: list[ReadingPublic] | None = None  # depth 5
 
 
+class CurtailmentPublic(BaseModel):
+    """The grid operator's CurtailmentAttested for one participant and interval."""
+
+    grid_operator: str
+    curtailed_wh: int
+    factor_version: int = Field(description="Factor version of the station's latest report.")
+    grams_per_mwh: int
+    avoided_grams: int = Field(description="curtailed_wh x grams_per_mwh / 1e6, truncated.")
+    tx_hash: str
+    block_number: int
+
+
 class IntervalTracePublic(BaseModel):
     station_id: int
     interval_start: int
@@ -75,8 +92,11 @@ class IntervalTracePublic(BaseModel):
     grams_per_mwh: int
     charged_wh: int
     discharged_wh: int
-    curtailed_wh: int
-    avoided_grams: int
+    curtailed_wh: int = Field(description=CURTAILED_WH)
+    avoided_grams: int = Field(description=INTERVAL_AVOIDED_GRAMS)
+    curtailment: CurtailmentPublic | None = Field(
+        default=None, description="The grid operator's attestation behind curtailed_wh, if any."
+    )
     batch: BatchPublic | None = None  # depth 4
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sqlalchemy import BigInteger, literal
 from sqlmodel import Session, col, func, select
 
 from api.trace_models import (
     AvoidedAccountPublic,
     BatchPublic,
+    CurtailmentPublic,
     DevicePublic,
     FactorUsedPublic,
     IntervalTracePublic,
@@ -17,6 +19,7 @@ from api.trace_models import (
     ReadingPublic,
 )
 from ledger.index.tables import (
+    CurtailmentRow,
     DeviceKeyRow,
     DeviceRow,
     EmissionFactorDatasetRow,
@@ -27,6 +30,8 @@ from ledger.index.tables import (
 from ledger.merkle import MerkleTree
 from ledger.readings import SignedReading
 
+IntervalRow = tuple[ParticipantIntervalRow, ReportRow, CurtailmentRow | None]
+
 
 def interval_rows(
     session: Session,
@@ -36,44 +41,59 @@ def interval_rows(
     start_from: int = 0,
     start_to: int = 2**63 - 1,
     max_block: int | None = None,
-) -> list[tuple[ParticipantIntervalRow, ReportRow]]:
+) -> list[IntervalRow]:
+    """The participant's booked intervals with their report and curtailment attestation (if
+    any); with `max_block`, only what was on-chain at that block."""
+    attested = (
+        (col(CurtailmentRow.station_id) == col(ParticipantIntervalRow.station_id))
+        & (col(CurtailmentRow.interval_start) == col(ParticipantIntervalRow.interval_start))
+        & (col(CurtailmentRow.participant) == col(ParticipantIntervalRow.participant))
+    )
+    if max_block is not None:
+        attested &= col(CurtailmentRow.block_number) <= max_block
     query = (
-        select(ParticipantIntervalRow, ReportRow)
+        select(ParticipantIntervalRow, ReportRow, CurtailmentRow)
         .join(
             ReportRow,
             (col(ReportRow.station_id) == col(ParticipantIntervalRow.station_id))
             & (col(ReportRow.interval_start) == col(ParticipantIntervalRow.interval_start)),
         )
+        .outerjoin(CurtailmentRow, attested)
         .where(
             ParticipantIntervalRow.station_id == station_id,
             func.lower(ParticipantIntervalRow.participant) == participant.lower(),
-            col(ParticipantIntervalRow.interval_start) >= start_from,
-            col(ParticipantIntervalRow.interval_start) < start_to,
+            # BigInteger binds: the open-ended defaults do not fit PostgreSQL's INTEGER.
+            col(ParticipantIntervalRow.interval_start) >= literal(start_from, BigInteger),
+            col(ParticipantIntervalRow.interval_start) < literal(start_to, BigInteger),
         )
         .order_by(col(ParticipantIntervalRow.interval_start))
     )
     if max_block is not None:
         query = query.where(col(ReportRow.block_number) <= max_block)
-    return [(p, r) for p, r in session.exec(query).all()]
+    return [(p, r, c) for p, r, c in session.exec(query).all()]
+
+
+def interval_avoided_grams(row: IntervalRow) -> int:
+    """The interval's avoided grams: the report's plus those of its curtailment attestation."""
+    p, _, c = row
+    return p.avoided_grams + (c.avoided_grams if c else 0)
 
 
 def avoided_account(
-    session: Session,
-    station_id: int,
-    participant: str,
-    rows: list[tuple[ParticipantIntervalRow, ReportRow]],
+    session: Session, station_id: int, participant: str, rows: list[IntervalRow]
 ) -> AvoidedAccountPublic:
     station = session.get(StationRow, station_id)
     region = station.region if station else ""
+    used = {r.factor_version: r.grams_per_mwh for _, r, _ in rows}
+    used.update({c.factor_version: c.grams_per_mwh for _, _, c in rows if c})
     factors = []
-    for version in sorted({r.factor_version for _, r in rows}):
+    for version in sorted(used):
         dataset = session.get(EmissionFactorDatasetRow, version)
-        grams = next((r.grams_per_mwh for _, r in rows if r.factor_version == version), 0)
         factors.append(
             FactorUsedPublic(
                 version=version,
                 region=region,
-                grams_per_mwh=grams,
+                grams_per_mwh=used[version],
                 dataset_hash=dataset.dataset_hash if dataset else "",
                 source_uri=dataset.source_uri if dataset else "",
             )
@@ -81,7 +101,7 @@ def avoided_account(
     return AvoidedAccountPublic(
         station_id=station_id,
         participant=participant,
-        avoided_grams=sum(p.avoided_grams for p, _ in rows),
+        avoided_grams=sum(interval_avoided_grams(row) for row in rows),
         intervals=len(rows),
         factors=factors,
     )
@@ -95,14 +115,14 @@ def paging(total: int, page: int, page_size: int) -> PagePublic:
 
 def intervals(
     session: Session,
-    rows: list[tuple[ParticipantIntervalRow, ReportRow]],
+    rows: list[IntervalRow],
     *,
     depth: int,
     archive: Path,
 ) -> list[IntervalTracePublic]:
     devices = device_directory(session) if depth >= 5 else {}
     out = []
-    for p, r in rows:
+    for p, r, c in rows:
         item = IntervalTracePublic(
             station_id=r.station_id,
             interval_start=r.interval_start,
@@ -117,8 +137,13 @@ def intervals(
             grams_per_mwh=r.grams_per_mwh,
             charged_wh=p.charged_wh,
             discharged_wh=p.discharged_wh,
-            curtailed_wh=p.curtailed_wh,
-            avoided_grams=p.avoided_grams,
+            curtailed_wh=c.curtailed_wh if c else 0,
+            avoided_grams=interval_avoided_grams((p, r, c)),
+            curtailment=CurtailmentPublic(
+                **c.model_dump(exclude={"station_id", "interval_start", "participant"})
+            )
+            if c
+            else None,
         )
         if depth >= 4:
             item.batch = batch(archive, r.readings_root, r.reading_count, devices, depth >= 5)

@@ -11,7 +11,7 @@ from ledger.client import Ledger
 from ledger.credits import CreditsClient, RetireInfo
 from ledger.registry import RegistryClient
 from ledger.reports import IntervalReport, ParticipantDelta
-from ledger.storage import StorageLedgerClient
+from ledger.storage import CurtailedCharge, StorageLedgerClient
 
 MWH = 1_000_000
 CLAIM_PERIOD = (DAY_START, DAY_START + 86_400)
@@ -21,9 +21,10 @@ def _gas(client: CreditsClient, tx_hash: str) -> int:
     return int(client.ledger.w3.eth.get_transaction_receipt(tx_hash)["gasUsed"])
 
 
-def _book_avoided(ledger: Ledger, world: World, station: int, first_index: int) -> int:
-    """Participant 0 stores 10 MWh of curtailed wind and discharges 8 MWh (after the report
-    benchmark's intervals); returns the factor version."""
+def _book_avoided(ledger: Ledger, world: World, station: int, first_index: int) -> tuple[int, int]:
+    """Participant 0 stores 10 MWh of wind, which the grid operator attests as curtailed, and
+    discharges 8 MWh (after the report benchmark's intervals). Returns the factor version and
+    the attestation's gas."""
     storage = StorageLedgerClient(ledger)
     digest = RegistryClient(ledger).oracle_config().digest
     who = world.participants[0].address
@@ -32,6 +33,8 @@ def _book_avoided(ledger: Ledger, world: World, station: int, first_index: int) 
         (account.charged_wh + 10 * MWH, account.discharged_wh, 10 * MWH),
         (account.charged_wh + 10 * MWH, account.discharged_wh + 8 * MWH, 0),
     ]
+    grid = StorageLedgerClient(ledger.as_account(world.grid_operator))
+    attest_gas = 0
     for offset, (charged, discharged, curtailed) in enumerate(steps):
         start = DAY_START + (first_index + offset) * INTERVAL_S
         report = IntervalReport(
@@ -45,14 +48,17 @@ def _book_avoided(ledger: Ledger, world: World, station: int, first_index: int) 
             soh_bps=9900,
             cycle_count=first_index + offset,
             alarm_bits=0,
-            participants=(ParticipantDelta(who, charged, discharged, curtailed),),
+            participants=(ParticipantDelta(who, charged, discharged),),
         )
         storage.submit(report, oracle_signatures(ledger, world, report))
-    return storage.avoided_of(station, who).factor_version
+        if curtailed:
+            charge = CurtailedCharge(who, curtailed)
+            attest_gas = int(grid.attest_curtailment(station, start, [charge])["gasUsed"])
+    return storage.avoided_of(station, who).factor_version, attest_gas
 
 
 def measure(ledger: Ledger, world: World, station: int, first_index: int) -> dict[str, Any]:
-    version = _book_avoided(ledger, world, station, first_index)
+    version, attest_gas = _book_avoided(ledger, world, station, first_index)
     owner = CreditsClient(ledger.as_account(world.participants[0].account))
     verifier = CreditsClient(ledger.as_account(world.verifier))
     buyer = CreditsClient(ledger.as_account(world.participants[3].account))
@@ -83,6 +89,7 @@ def measure(ledger: Ledger, world: World, station: int, first_index: int) -> dic
     first_retire = _gas(buyer, buyer.retire(token, 5, claim))
     next_retire = _gas(buyer, buyer.retire(token, 5, claim))
     return {
+        "attest_curtailment_gas_1_participant": attest_gas,
         "issue_gas": first_issue,
         "issue_gas_next_for_same_participant": next_issue,
         "transfer_gas": fresh_transfer,

@@ -58,7 +58,7 @@ def run(progress: bool = True) -> dict[str, Any]:
 
         def deltas(i: int) -> list[ParticipantDelta]:
             # generators charge, consumers charge then discharge a little: all five slots change
-            return [ParticipantDelta(p.address, (i + 1) * MWH, i * MWH // 2, 0) for p in parts]
+            return [ParticipantDelta(p.address, (i + 1) * MWH, i * MWH // 2) for p in parts]
 
         gas = []
         for i in range(4):

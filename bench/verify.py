@@ -1,9 +1,11 @@
 """Verifying a credit end to end: one full day of the demo station's two generators plus its BMS
 (96 intervals, 3 devices at 1 Hz: 259,200 signed readings) relayed as real reports on a
-throwaway anvil, a credit issued for the first generator's avoided emissions, then
+throwaway anvil, the grid operator's attestation of the generators' 10:00-16:00 charging as
+curtailed, a credit issued for the first generator's avoided emissions, then
 `ledger.verify.verify_credit` timed over the archive (batch roots, every device signature, the
-oracle signatures, the avoided-emission recomputation). Readings are generated, signed and
-archived before timing starts (reported as `generate_seconds`)."""
+oracle signatures, the curtailment attestations, the avoided-emission recomputation). Readings
+are generated, signed and archived and the curtailment attested before timing starts (reported
+as `generate_seconds`)."""
 
 from __future__ import annotations
 
@@ -17,16 +19,18 @@ from typing import Any
 from bench.chain import bench_chain
 from devnet.world import DAY_START, INTERVAL_S, PARTICIPANT_POWER_W, demo_world, register_world
 from ledger.credits import CreditsClient
+from ledger.curtailment import attest_dispatch
 from ledger.errors import ContractRevert
 from ledger.readings import DeviceDomain
 from ledger.registry import RegistryClient
 from ledger.storage import StorageLedgerClient
 from ledger.verify import verify_credit
-from oracle.aggregate import Counters, CurtailmentWindow, batch_of, build_report
+from oracle.aggregate import Counters, batch_of, build_report
 from oracle.archive import write_batch
 from oracle.sources.simulator import SimParticipant, SimStation, StationSimulator
 
 INTERVALS = 96
+CURTAILED = range(40, 64)  # intervals of the grid operator's 10:00-16:00 dispatch
 
 
 def _cpu() -> float:
@@ -75,7 +79,6 @@ def run(progress: bool) -> dict[str, Any]:
             ],
             domain,
         )
-        curtailment = [CurtailmentWindow(10 * 3600, 16 * 3600, frozenset(p.address for p in gens))]
         digest = RegistryClient(ledger).oracle_config().digest
         storage = StorageLedgerClient(ledger)
         from devnet.world import oracle_signatures
@@ -84,6 +87,7 @@ def run(progress: bool) -> dict[str, Any]:
         t0 = time.perf_counter()
         previous: dict[str, Counters] = {}
         generated = rejected = 0
+        accepted: list[int] = []
         for i in range(INTERVALS):
             start = DAY_START + i * INTERVAL_S
             readings = sim.readings_for_interval(start)
@@ -95,21 +99,22 @@ def run(progress: bool) -> dict[str, Any]:
                     counters[r.reading.participant] = Counters(
                         r.reading.charged_wh, r.reading.discharged_wh
                     )
-            report = build_report(
-                batch,
-                config_digest=digest,
-                counters=counters,
-                previous=previous,
-                curtailment=curtailment,
-            )
+            report = build_report(batch, config_digest=digest, counters=counters)
             write_batch(archive, batch, chain_id=ledger.chain_id, registry=registry)
             try:
                 storage.submit(report, oracle_signatures(ledger, world, report))
                 previous = counters
+                accepted.append(i)
             except ContractRevert as exc:
                 if not rejected:
                     say(f"interval {i} refused: {exc}")
                 rejected += 1  # the simulator's whole-Wh balance vs the ledger's floors
+        attested = attest_dispatch(
+            StorageLedgerClient(ledger.as_account(world.grid_operator)),
+            station_id,
+            [DAY_START + i * INTERVAL_S for i in accepted if i in CURTAILED],
+            [p.address for p in gens],
+        )
         generate_s = time.perf_counter() - t0
         gen = gens[0]
         avoided = storage.avoided_of(station_id, gen.address)
@@ -138,6 +143,9 @@ def run(progress: bool) -> dict[str, Any]:
             "cpu_seconds": round(cpu_s, 2),
             "batches": verdict.checks.get("batches", 0),
             "oracle_signatures": verdict.checks.get("oracle_signatures", 0),
+            "curtailment_attestations": verdict.checks.get("curtailment_attestations", 0),
+            "curtailed_wh": verdict.facts.get("curtailment", {}).get("curtailed_wh", 0),
+            "attested_intervals": len(attested),
             "ok": verdict.ok,
             "failures": verdict.failure_count,
             "generated_readings": generated,

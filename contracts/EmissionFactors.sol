@@ -98,7 +98,7 @@ contract EmissionFactors is IEmissionFactorRegistry {
         gramsPerMWh = _factors[version][region].gramsPerMWh;
     }
 
-    /// @inheritdoc IEmissionFactorRegistry
+    /// @inheritdoc IEmissionFactors
     function factorAt(uint32 version, bytes32 region) external view returns (uint32 gramsPerMWh) {
         if (version == 0 || version > _latestVersion) revert EmissionFactorsUnknownVersion(version);
         Factor memory factor = _factors[version][region];

@@ -20,15 +20,16 @@ contract StorageLedger is EIP712, IStorageLedger {
     // ------------------------------------------------------------------ storage
 
     bytes32 private constant PARTICIPANT_DELTA_TYPEHASH = keccak256(
-        "ParticipantDelta(address participant,uint64 chargedWhTotal,uint64 dischargedWhTotal,uint64 curtailedChargedWh)"
+        "ParticipantDelta(address participant,uint64 chargedWhTotal,uint64 dischargedWhTotal)"
     );
     bytes32 private constant REPORT_TYPEHASH = keccak256(
-        "Report(uint32 stationId,uint64 intervalStart,uint64 intervalEnd,bytes32 readingsRoot,uint32 readingCount,bytes32 configDigest,uint16 socBps,uint16 sohBps,uint32 cycleCount,uint32 alarmBits,ParticipantDelta[] participants)ParticipantDelta(address participant,uint64 chargedWhTotal,uint64 dischargedWhTotal,uint64 curtailedChargedWh)"
+        "Report(uint32 stationId,uint64 intervalStart,uint64 intervalEnd,bytes32 readingsRoot,uint32 readingCount,bytes32 configDigest,uint16 socBps,uint16 sohBps,uint32 cycleCount,uint32 alarmBits,ParticipantDelta[] participants)ParticipantDelta(address participant,uint64 chargedWhTotal,uint64 dischargedWhTotal)"
     );
     bytes32 private constant LEDGER_WRITER_ROLE = keccak256("LEDGER_WRITER_ROLE");
+    bytes32 private constant GRID_OPERATOR_ROLE = keccak256("GRID_OPERATOR_ROLE");
     uint256 private constant BPS = 10_000;
     /// @dev Bytes per participant record in ReportAccepted.participants.
-    uint256 private constant RECORD_BYTES = 56;
+    uint256 private constant RECORD_BYTES = 48;
     uint256 private constant MAX_TIME = type(uint40).max;
     uint256 private constant MASK48 = 0xffffffffffff; // type(uint48).max, literal for assembly
     /// @dev Largest cumulative Wh counter an account can hold (2^48 - 1 Wh, about 281 TWh).
@@ -36,13 +37,11 @@ contract StorageLedger is EIP712, IStorageLedger {
     uint256 private constant MASK128 = type(uint128).max;
     /// @dev Custom error selectors for the assembly in _bookOne: bytes4(keccak256(signature)) of
     /// StorageLedgerCounterDecreased(uint32,address,uint64,uint64),
-    /// StorageLedgerCurtailedExceedsCharged(uint32,address,uint64,uint64),
     /// StorageLedgerBalanceNegative(uint32,address,uint64,uint64),
     /// StorageLedgerLeaseExceeded(uint32,address,uint64,uint64),
     /// StorageLedgerAvoidedOverflow(uint32,address,int256),
     /// StorageLedgerCounterTooLarge(uint32,address,uint64,uint64).
     uint256 private constant ERR_COUNTER_DECREASED = 0xd4380c88;
-    uint256 private constant ERR_CURTAILED_EXCEEDS_CHARGED = 0x03f272f8;
     uint256 private constant ERR_BALANCE_NEGATIVE = 0x27231912;
     uint256 private constant ERR_LEASE_EXCEEDED = 0xe251cd06;
     uint256 private constant ERR_AVOIDED_OVERFLOW = 0x6618d3cb;
@@ -101,11 +100,15 @@ contract StorageLedger is EIP712, IStorageLedger {
     /// down to a multiple of 2^16 s, so the cache only answers "active" for starts below that bound
     /// and the last <= 18.2 hours of a lease are checked against the registry. validFrom is not cached.
     mapping(uint256 accountKey => uint256) private _accounts;
-    /// @dev Keyed by _accountKey: consumedGrams + 1 (0 = slot never written, consumed 0). The first
-    /// report of an account writes 1 (_refreshLease), so consumeAvoided updates an existing slot
+    /// @dev Keyed by _accountKey: consumedGrams + 1 in bits [0,128) (0 = slot never written,
+    /// consumed 0) and the attested curtailed Wh in bits [128,256). The first report of an account
+    /// writes 1 (_refreshLease), so consumeAvoided and attestCurtailment update an existing slot
     /// instead of creating one (about 17 000 gas less for a participant's first issuance).
-    /// consumed <= max avoided <= type(int56).max: no overflow.
+    /// consumed <= max avoided <= type(int56).max and curtailed <= charged < 2^48: no overflow.
     mapping(uint256 accountKey => uint256) private _consumed;
+    /// @dev Curtailment attested, one bit per interval: interval k (start = k * intervalSeconds +
+    /// gridOffset) of a station is bit k & 255 of slot (station << 64 | k >> 8).
+    mapping(uint256 bitmapKey => uint256) private _curtailmentAttested;
     /// @dev Two report keys per slot: key (station, k * intervalSeconds + gridOffset) lives in slot
     /// (station << 64 | k >> 1), lane k & 1 (lane 0 = high 128 bits), as bytes16(digest).
     mapping(uint256 pairKey => uint256) private _reportPairs;
@@ -154,8 +157,8 @@ contract StorageLedger is EIP712, IStorageLedger {
     }
 
     /// @dev EIP-712 hashStruct of the participant array: keccak256 of the concatenated struct hashes.
-    /// Assembly over calldata: a ParticipantDelta is four static words, so the array body is n * 128
-    /// contiguous bytes and each struct hash is keccak256(typehash || those 128 bytes). Dirty upper bits
+    /// Assembly over calldata: a ParticipantDelta is three static words, so the array body is n * 96
+    /// contiguous bytes and each struct hash is keccak256(typehash || those 96 bytes). Dirty upper bits
     /// cannot sneak through: they change the digest (no oracle signed it), and booking (_bookParticipants,
     /// _bookOne) reverts on them, as the ABI decoder would. Uses memory past the free pointer as scratch only.
     function _hashParticipants(ParticipantDelta[] calldata ps) internal pure returns (bytes32 h) {
@@ -166,8 +169,8 @@ contract StorageLedger is EIP712, IStorageLedger {
             let buf := add(hashes, shl(5, n))
             mstore(buf, typehash)
             for { let i := 0 } lt(i, n) { i := add(i, 1) } {
-                calldatacopy(add(buf, 0x20), add(ps.offset, shl(7, i)), 0x80)
-                mstore(add(hashes, shl(5, i)), keccak256(buf, 0xa0))
+                calldatacopy(add(buf, 0x20), add(ps.offset, mul(i, 0x60)), 0x60)
+                mstore(add(hashes, shl(5, i)), keccak256(buf, 0x80))
             }
             h := keccak256(hashes, shl(5, n))
         }
@@ -367,10 +370,10 @@ contract StorageLedger is EIP712, IStorageLedger {
     ///   stationId 0x00, intervalStart 0x20, effBps 0x40, gramsPerMWh 0x60, leaseEpoch 0x80,
     ///   chargedWh 0xa0, dischargedWh 0xc0, records (pointer) 0xe0, cursor 0x100; all values clean
     ///   (written by _bookParticipants from typed values). cursor starts at the records' data and
-    ///   advances 56 bytes per participant: records has room for exactly n records plus a word.
+    ///   advances 48 bytes per participant: records has room for exactly n records plus a word.
     /// - Free memory past the pointer holds the revert data; nothing in this block allocates.
-    /// - A ParticipantDelta in calldata is four static words (participant, chargedWhTotal,
-    ///   dischargedWhTotal, curtailedChargedWh); `at` was bounds-checked by the ABI decoder when
+    /// - A ParticipantDelta in calldata is three static words (participant, chargedWhTotal,
+    ///   dischargedWhTotal); `at` was bounds-checked by the ABI decoder when
     ///   _hashParticipants received `r.participants`. A word with dirty upper bits reverts without
     ///   data, exactly like the ABI decoder did (and such a report could not carry oracle signatures
     ///   anyway: its digest differs from the one of the clean values).
@@ -406,10 +409,8 @@ contract StorageLedger is EIP712, IStorageLedger {
             }
             let charged := calldataload(add(at, 0x20))
             let discharged := calldataload(add(at, 0x40))
-            let curtailed := calldataload(add(at, 0x60))
-            if shr(64, or(charged, or(discharged, curtailed))) { revert(0, 0) }
-            // Account counters are 48 bits wide (MAX_COUNTER_WH); curtailed <= the charged delta
-            // (checked below) then fits too.
+            if shr(64, or(charged, discharged)) { revert(0, 0) }
+            // Account counters are 48 bits wide (MAX_COUNTER_WH).
             if gt(charged, MAX_COUNTER_WH) { fail(ERR_COUNTER_TOO_LARGE, charged, MAX_COUNTER_WH, 4) }
             if gt(discharged, MAX_COUNTER_WH) { fail(ERR_COUNTER_TOO_LARGE, discharged, MAX_COUNTER_WH, 4) }
 
@@ -426,7 +427,6 @@ contract StorageLedger is EIP712, IStorageLedger {
                 chargedWh := sub(charged, prevCharged)
                 dischargedWh := sub(discharged, prevDischarged)
             }
-            if gt(curtailed, chargedWh) { fail(ERR_CURTAILED_EXCEEDS_CHARGED, curtailed, chargedWh, 4) }
 
             // Cumulative efficiency rule: balance = floor(chargedTotal * eff / 10000) - dischargedTotal.
             // balanceWh holds stored = floor(chargedTotal * eff / 10000) until the subtraction below.
@@ -443,9 +443,8 @@ contract StorageLedger is EIP712, IStorageLedger {
                 fail(ERR_LEASE_EXCEEDED, balanceWh, and(shr(152, a), MASK48), 4)
             }
 
-            // avoidedDelta = (dischargedWh - (chargedWh - curtailed)) * gramsPerMWh / 1e6, signed.
-            let avoidedDelta :=
-                sdiv(mul(sub(dischargedWh, sub(chargedWh, curtailed)), mload(add(job, 0x60))), 1000000)
+            // avoidedDelta = (dischargedWh - chargedWh) * gramsPerMWh / 1e6, signed.
+            let avoidedDelta := sdiv(mul(sub(dischargedWh, chargedWh), mload(add(job, 0x60))), 1000000)
             {
                 // signextend(6, .) reads the int56 at [96,152) (the bits above it are overwritten).
                 let avoided := add(signextend(6, shr(96, a)), avoidedDelta)
@@ -468,13 +467,12 @@ contract StorageLedger is EIP712, IStorageLedger {
             // one's 20 trailing zero bytes land in the records buffer's spare word (_newRecords),
             // keeping the tail zeroed.
             let rec := mload(add(job, 0x100))
-            mstore(add(job, 0x100), add(rec, 56))
+            mstore(add(job, 0x100), add(rec, 48))
             mstore(rec, shl(96, who))
             mstore(add(rec, 20), shl(192, chargedWh))
             mstore(add(rec, 28), shl(192, dischargedWh))
-            mstore(add(rec, 36), shl(192, curtailed))
             // |avoidedDelta| < 2^64 * 2^32 / 10^6 < 2^77: its low 96 bits are its two's complement.
-            mstore(add(rec, 44), shl(160, avoidedDelta))
+            mstore(add(rec, 36), shl(160, avoidedDelta))
 
             // Job totals: sums of at most 2^64 values below 2^64 each, no overflow.
             mstore(add(job, 0xa0), add(mload(add(job, 0xa0)), chargedWh))
@@ -486,7 +484,7 @@ contract StorageLedger is EIP712, IStorageLedger {
     function _newRecords(uint256 n) internal pure returns (bytes memory records) {
         records = new bytes(n * RECORD_BYTES + 32);
         assembly ("memory-safe") {
-            mstore(records, mul(n, 56))
+            mstore(records, mul(n, 48))
         }
     }
 
@@ -632,7 +630,7 @@ contract StorageLedger is EIP712, IStorageLedger {
             uint256 who;
             uint256 key;
             uint256 a;
-            // Participant word of ps[i] (four static words each, from `at`; bounds checked by the ABI
+            // Participant word of ps[i] (three static words each, from `at`; bounds checked by the ABI
             // decoder on r.participants) and the account word at the Solidity mapping slot
             // keccak256(key . _accounts.slot), computed in scratch space. Dirty upper bits revert
             // without data, as the ABI decoder did.
@@ -658,7 +656,7 @@ contract StorageLedger is EIP712, IStorageLedger {
             _bookOne(job, at, who, a);
             // at < calldatasize (< 2^64): no overflow.
             unchecked {
-                at += 128;
+                at += 96;
             }
         }
     }
@@ -673,11 +671,11 @@ contract StorageLedger is EIP712, IStorageLedger {
         }
     }
 
-    /// @dev Consumed grams of an account (_consumed holds consumed + 1 once written).
-    function _consumedOf(uint256 key) internal view returns (uint96) {
-        uint256 raw = _consumed[key];
-        // raw - 1 <= type(int56).max when raw != 0.
-        return raw == 0 ? 0 : uint96(raw - 1);
+    /// @dev Consumed grams of an account word of _consumed (consumed + 1 in the low 128 bits once written).
+    function _consumedOf(uint256 raw) internal pure returns (uint96) {
+        uint256 low = raw & MASK128;
+        // low - 1 <= type(int56).max when low != 0.
+        return low == 0 ? 0 : uint96(low - 1);
     }
 
     /// @dev The int56 avoidedGrams of an account word (bits [96,152)), sign-extended.
@@ -690,11 +688,73 @@ contract StorageLedger is EIP712, IStorageLedger {
         return open > 0 ? uint256(open) : 0;
     }
 
-    function _consume(uint32 stationId, address participant, uint256 key, uint96 consumedTotal, uint96 grams)
-        internal
-    {
-        _consumed[key] = uint256(consumedTotal) + 1; // see _consumed
+    function _consume(
+        uint32 stationId,
+        address participant,
+        uint256 key,
+        uint256 raw,
+        uint96 consumedTotal,
+        uint96 grams
+    ) internal {
+        _consumed[key] = (raw & ~MASK128) | (uint256(consumedTotal) + 1); // see _consumed
         emit AvoidedConsumed(stationId, participant, msg.sender, grams, consumedTotal);
+    }
+
+    /// @dev The curtailment bitmap slot and bit of an interval start (on the grid: checked by the
+    /// caller through the report key, which exists only for on-grid starts).
+    function _curtailmentBit(uint32 stationId, uint64 start, uint32 intervalSeconds)
+        internal
+        pure
+        returns (uint256 slotKey, uint256 bit)
+    {
+        uint256 k = start / intervalSeconds;
+        slotKey = (uint256(stationId) << 64) | (k >> 8);
+        bit = uint256(1) << (k & 255);
+    }
+
+    /// @dev Marks (stationId, intervalStart) attested; it needs an accepted report and no earlier attestation.
+    function _markAttested(uint32 stationId, uint64 intervalStart, StationState memory st) internal {
+        if (st.intervalSeconds == 0 || intervalStart % st.intervalSeconds != st.gridOffset) {
+            revert StorageLedgerCurtailmentWithoutReport(stationId, intervalStart);
+        }
+        (uint256 pairKey, uint256 shift) = _pairOf(stationId, intervalStart, st.intervalSeconds);
+        if ((_reportPairs[pairKey] >> shift) & MASK128 == 0) {
+            revert StorageLedgerCurtailmentWithoutReport(stationId, intervalStart);
+        }
+        (uint256 slotKey, uint256 bit) = _curtailmentBit(stationId, intervalStart, st.intervalSeconds);
+        uint256 bits = _curtailmentAttested[slotKey];
+        if (bits & bit != 0) revert StorageLedgerCurtailmentAlreadyAttested(stationId, intervalStart);
+        _curtailmentAttested[slotKey] = bits | bit;
+    }
+
+    /// @dev Books one participant's attested curtailed energy: the cumulative bound, the curtailed
+    /// total (upper half of _consumed) and the avoided grams given back at factor 0 (account word).
+    function _bookCurtailed(
+        uint32 stationId,
+        uint64 intervalStart,
+        CurtailedCharge calldata c,
+        uint32 factorVersion,
+        uint32 gramsPerMWh
+    ) internal {
+        uint256 key = _accountKey(stationId, c.participant);
+        uint256 a = _accounts[key];
+        uint256 raw = _consumed[key];
+        // Both below 2^64 (uint64 argument, 128-bit field holding at most a 48-bit total): no overflow.
+        uint256 curtailed = (raw >> 128) + c.curtailedWh;
+        uint256 charged = a & MASK48;
+        if (curtailed > charged) {
+            revert StorageLedgerCurtailedExceedsCharged(stationId, c.participant, uint64(curtailed), uint64(charged));
+        }
+        // curtailedWh <= charged < 2^48 and gramsPerMWh < 2^32: the product fits easily.
+        int64 grams = int64(uint64((uint256(c.curtailedWh) * gramsPerMWh) / 1_000_000));
+        int256 avoided = int256(_avoided(a)) + grams;
+        if (avoided > type(int56).max) revert StorageLedgerAvoidedOverflow(stationId, c.participant, avoided);
+        _consumed[key] = (curtailed << 128) | (raw & MASK128);
+        // The int56 at [96,152) replaced, every other field of the account word kept.
+        _accounts[key] = (a & ~(uint256(type(uint56).max) << 96)) | (uint256(uint56(int56(avoided))) << 96);
+        emit CurtailmentAttested(
+            stationId, intervalStart, c.participant, msg.sender, c.curtailedWh, factorVersion, gramsPerMWh, grams
+        );
     }
 
     // ------------------------------------------------------------------ external writes
@@ -725,12 +785,35 @@ contract StorageLedger is EIP712, IStorageLedger {
             revert StorageLedgerUnauthorized(msg.sender, LEDGER_WRITER_ROLE);
         }
         uint256 key = _accountKey(stationId, participant);
-        uint96 consumed = _consumedOf(key);
+        uint256 raw = _consumed[key];
+        uint96 consumed = _consumedOf(raw);
         uint256 unissued = _unissued(_avoided(_accounts[key]), consumed);
         if (grams > unissued) revert StorageLedgerInsufficientAvoided(stationId, participant, unissued, grams);
         // consumed + grams <= avoidedGrams <= type(int56).max: fits uint96.
         unchecked {
-            _consume(stationId, participant, key, consumed + grams, grams);
+            _consume(stationId, participant, key, raw, consumed + grams, grams);
+        }
+    }
+
+    /// @inheritdoc IStorageLedger
+    function attestCurtailment(uint32 stationId, uint64 intervalStart, CurtailedCharge[] calldata charges)
+        external
+    {
+        if (!_registry.hasRole(GRID_OPERATOR_ROLE, msg.sender)) {
+            revert StorageLedgerUnauthorized(msg.sender, GRID_OPERATOR_ROLE);
+        }
+        if (charges.length == 0) revert StorageLedgerCurtailmentEmpty(stationId, intervalStart, address(0));
+        StationState memory st = _unpackStation(_stations[stationId]);
+        _markAttested(stationId, intervalStart, st);
+        // The factor version of the station's latest report (the one avoidedOf reports).
+        uint32 gramsPerMWh = _factors.factorAt(st.factorVersion, _regions[stationId]);
+        address previous;
+        for (uint256 i; i < charges.length; ++i) {
+            CurtailedCharge calldata c = charges[i];
+            if (c.participant <= previous) revert StorageLedgerParticipantsNotAscending(previous, c.participant);
+            if (c.curtailedWh == 0) revert StorageLedgerCurtailmentEmpty(stationId, intervalStart, c.participant);
+            previous = c.participant;
+            _bookCurtailed(stationId, intervalStart, c, st.factorVersion, gramsPerMWh);
         }
     }
 
@@ -762,8 +845,21 @@ contract StorageLedger is EIP712, IStorageLedger {
     {
         uint256 key = _accountKey(stationId, participant);
         int64 avoided = _avoided(_accounts[key]);
-        consumedGrams = _consumedOf(key);
+        consumedGrams = _consumedOf(_consumed[key]);
         return (avoided, consumedGrams, _unissued(avoided, consumedGrams), _unpackStation(_stations[stationId]).factorVersion);
+    }
+
+    /// @inheritdoc IStorageLedger
+    function curtailedOf(uint32 stationId, address participant) external view returns (uint64 curtailedWh) {
+        return uint64(_consumed[_accountKey(stationId, participant)] >> 128); // <= charged < 2^48
+    }
+
+    /// @inheritdoc IStorageLedger
+    function curtailmentAttested(uint32 stationId, uint64 intervalStart) external view returns (bool) {
+        StationState memory st = _unpackStation(_stations[stationId]);
+        if (st.intervalSeconds == 0 || intervalStart % st.intervalSeconds != st.gridOffset) return false;
+        (uint256 slotKey, uint256 bit) = _curtailmentBit(stationId, intervalStart, st.intervalSeconds);
+        return _curtailmentAttested[slotKey] & bit != 0;
     }
 
     /// @inheritdoc IStorageLedger

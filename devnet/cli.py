@@ -7,9 +7,10 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from devnet.anvil import DEFAULT_PORT
-from devnet.commands import chain, credits, oracle, serve, settle, verify
+from devnet.commands import chain, credits, curtailment, oracle, serve, settle, verify
 from devnet.commands.common import err, out, settings_with
 from ledger.errors import LedgerError
 
@@ -23,6 +24,7 @@ app.command()(chain.deploy)
 app.command()(serve.index)
 app.add_typer(serve.api_app, name="api")
 app.add_typer(oracle.oracle_app, name="oracle")
+app.add_typer(curtailment.curtailment_app, name="curtailment")
 app.add_typer(credits.credits_app, name="credits")
 app.add_typer(settle.settle_app, name="settle")
 app.command()(verify.verify)
@@ -54,5 +56,5 @@ def main() -> None:
     try:
         app()
     except LedgerError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         sys.exit(1)

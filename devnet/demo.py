@@ -1,5 +1,6 @@
 """The demo: a local devnet, the deployed suite, and one simulated day of a shared station
-relayed by three oracle nodes (2-of-3), indexed and summarised."""
+relayed by three oracle nodes (2-of-3), the grid operator's curtailment attestation, settlement
+and credits, indexed and summarised."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlmodel import Session, func, select
 
 from devnet.anvil import Devnet, answers
 from devnet.credits_demo import credit_demo_day
+from devnet.curtailment_demo import attest_demo_dispatch
 from devnet.oracle_config import demo_oracle_config, to_toml
 from devnet.settlement_demo import settle_demo_day
 from devnet.world import demo_world, register_world
@@ -64,6 +66,7 @@ def run_demo(settings: LedgerSettings, *, port: int, progress: Console | None) -
         state_dir=settings.state_dir,
         intervals=INTERVALS,
     )
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
     config_path = settings.state_dir / "oracle.toml"
     config_path.write_text(to_toml(oracle_cfg))
     oracle = build_oracle(oracle_cfg, settings)
@@ -79,6 +82,8 @@ def run_demo(settings: LedgerSettings, *, port: int, progress: Console | None) -
 
         run_due(oracle, Clock(oracle_cfg.start, 0), on_interval=tick)
         drain(oracle)
+    say("the grid operator attests the 10:00-16:00 curtailment dispatch of the generators ...")
+    curtailment = attest_demo_dispatch(ledger, world, station_id, oracle_cfg.start)
     engine = make_engine(settings.database_url)
     indexer = Indexer(ledger, engine)
     indexer.run_once()
@@ -97,6 +102,7 @@ def run_demo(settings: LedgerSettings, *, port: int, progress: Console | None) -
     storage = StorageLedgerClient(ledger)
     return {
         **credits,
+        **curtailment,
         "settlement": settlement,
         "trace_ok": trace_ok,
         "chain_id": ledger.chain_id,
@@ -111,6 +117,7 @@ def run_demo(settings: LedgerSettings, *, port: int, progress: Console | None) -
                 "address": p.address,
                 "leased_wh": p.leased_wh,
                 **storage.account_of(station_id, p.address).__dict__,
+                "curtailed_wh": storage.curtailed_of(station_id, p.address),
                 "avoided_grams": storage.avoided_of(station_id, p.address).avoided_grams,
             }
             for p in world.participants
@@ -144,6 +151,11 @@ def print_summary(result: dict[str, Any], console: Console) -> None:
             f"{p['discharged_wh'] / 1e6:8.2f} MWh  stored {p['balance_wh'] / 1e6:7.2f} MWh  "
             f"avoided {p['avoided_grams'] / 1e6:8.3f} tCO2e"
         )
+    console.print(
+        f"curtailment attested by the grid operator: "
+        f"{result['curtailment_attested_wh'] / 1e6:.2f} MWh in "
+        f"{result['curtailment_attested_intervals']} intervals"
+    )
     st = result["settlement"]
     console.print(
         f"settlement {st['period']}: {st['lines']} lines, net {st['net_total'] / 100:,.2f} CNY, "

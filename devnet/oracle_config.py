@@ -9,8 +9,6 @@ from typing import Any
 from devnet.world import DAY_START, PARTICIPANT_POWER_W, World
 from oracle.config import OracleConfig
 
-CURTAILMENT = ("10:00", "16:00")  # the grid operator's midday curtailment dispatch (local time)
-
 
 def demo_oracle_config(
     world: World,
@@ -25,7 +23,6 @@ def demo_oracle_config(
     bms = next(d for d in world.devices if d.participant is None)
     meters = [d for d in world.devices if d.participant is not None]
     by_participant = {d.participant: d for d in meters}
-    generators = [p.address for p in world.participants if p.role == "generator"]
     data: dict[str, Any] = {
         "rpc_url": rpc_url,
         "deployments_dir": str(deployments_dir),
@@ -40,9 +37,6 @@ def demo_oracle_config(
             for i, o in enumerate(world.oracles)
         ],
         "meters": [{"device": d.address, "participant": d.participant} for d in meters],
-        "curtailment": [
-            {"start": CURTAILMENT[0], "end": CURTAILMENT[1], "participants": generators}
-        ],
         "source": {
             "kind": "simulator",
             "seed": seed,

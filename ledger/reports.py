@@ -1,5 +1,5 @@
-"""Interval reports: the EIP-712 types the StorageLedger verifies, their digest and the
-oracle signatures over them."""
+"""Interval reports: the EIP-712 types the StorageLedger verifies, their digest, the oracle
+signatures over them, and the per-participant records of the ReportAccepted event."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.messages import encode_typed_data
+from web3 import Web3
 
 DOMAIN_NAME = "ESSLedger"
 DOMAIN_VERSION = "1"
@@ -31,7 +32,6 @@ REPORT_TYPES: dict[str, list[dict[str, str]]] = {
         {"name": "participant", "type": "address"},
         {"name": "chargedWhTotal", "type": "uint64"},
         {"name": "dischargedWhTotal", "type": "uint64"},
-        {"name": "curtailedChargedWh", "type": "uint64"},
     ],
 }
 
@@ -41,22 +41,15 @@ class ParticipantDelta:
     participant: str
     charged_wh_total: int
     discharged_wh_total: int
-    curtailed_charged_wh: int = 0
 
-    def as_abi(self) -> tuple[str, int, int, int]:
-        return (
-            self.participant,
-            self.charged_wh_total,
-            self.discharged_wh_total,
-            self.curtailed_charged_wh,
-        )
+    def as_abi(self) -> tuple[str, int, int]:
+        return (self.participant, self.charged_wh_total, self.discharged_wh_total)
 
     def as_typed(self) -> dict[str, Any]:
         return {
             "participant": self.participant,
             "chargedWhTotal": self.charged_wh_total,
             "dischargedWhTotal": self.discharged_wh_total,
-            "curtailedChargedWh": self.curtailed_charged_wh,
         }
 
 
@@ -137,7 +130,6 @@ class IntervalReport:
                     p["participant"],
                     int(p["chargedWhTotal"]),
                     int(p["dischargedWhTotal"]),
-                    int(p["curtailedChargedWh"]),
                 )
                 for p in data["participants"]
             ),
@@ -179,3 +171,36 @@ def recover_report_signer(
 def ordered_signatures(signed: Iterable[tuple[str, bytes]]) -> list[bytes]:
     """Signatures sorted by signer address ascending, as the contract requires."""
     return [sig for _, sig in sorted(signed, key=lambda pair: int(pair[0], 16))]
+
+
+RECORD_BYTES = 48  # ReportAccepted.participants: address | u64 | u64 | int96, big-endian
+
+
+@dataclass(frozen=True)
+class ParticipantRecord:
+    """One participant of a ReportAccepted event: the interval's deltas as booked."""
+
+    participant: str
+    charged_wh: int
+    discharged_wh: int
+    avoided_grams: int
+
+
+def participant_records(packed: bytes) -> list[ParticipantRecord]:
+    """Decode ReportAccepted.participants (layout in IStorageLedger.ReportAccepted)."""
+    if len(packed) % RECORD_BYTES:
+        raise ValueError(
+            f"participant records: {len(packed)} bytes is not a multiple of {RECORD_BYTES}"
+        )
+    out = []
+    for at in range(0, len(packed), RECORD_BYTES):
+        rec = packed[at : at + RECORD_BYTES]
+        out.append(
+            ParticipantRecord(
+                participant=Web3.to_checksum_address(rec[:20]),
+                charged_wh=int.from_bytes(rec[20:28], "big"),
+                discharged_wh=int.from_bytes(rec[28:36], "big"),
+                avoided_grams=int.from_bytes(rec[36:48], "big", signed=True),
+            )
+        )
+    return out

@@ -1,7 +1,9 @@
-"""Typed client for the StorageLedger: submit signed interval reports, read accounts."""
+"""Typed client for the StorageLedger: submit signed interval reports, attest curtailment,
+read accounts."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from web3.types import TxReceipt
@@ -26,6 +28,20 @@ class AvoidedAccount:
     factor_version: int
 
 
+@dataclass(frozen=True)
+class CurtailedCharge:
+    """One participant's part of a curtailment attestation: Wh of its charging in the interval
+    that came from curtailed renewables (counted at emission factor 0)."""
+
+    participant: str
+    curtailed_wh: int
+
+
+def sorted_charges(charges: Iterable[CurtailedCharge]) -> list[CurtailedCharge]:
+    """Charges in the ascending address order the ledger requires."""
+    return sorted(charges, key=lambda c: int(c.participant, 16))
+
+
 class StorageLedgerClient:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
@@ -46,6 +62,27 @@ class StorageLedgerClient:
     ) -> TxReceipt:
         fn = self.contract.functions.submitReports([r.as_abi() for r in reports], signatures)
         return self.ledger.tx.transact(fn, gas=gas)
+
+    def attest_curtailment(
+        self, station_id: int, interval_start: int, charges: Iterable[CurtailedCharge]
+    ) -> TxReceipt:
+        """The grid operator's attestation of one interval (signer needs GRID_OPERATOR_ROLE)."""
+        rows = [(c.participant, c.curtailed_wh) for c in sorted_charges(charges)]
+        fn = self.contract.functions.attestCurtailment(station_id, interval_start, rows)
+        return self.ledger.tx.transact(fn)
+
+    def curtailed_of(self, station_id: int, participant: str) -> int:
+        """Cumulative attested curtailed Wh of an account."""
+        return int(
+            self.ledger.tx.call(self.contract.functions.curtailedOf(station_id, participant))
+        )
+
+    def curtailment_attested(self, station_id: int, interval_start: int) -> bool:
+        return bool(
+            self.ledger.tx.call(
+                self.contract.functions.curtailmentAttested(station_id, interval_start)
+            )
+        )
 
     def hash_report(self, report: IntervalReport) -> bytes:
         return bytes(self.ledger.tx.call(self.contract.functions.hashReport(report.as_abi())))

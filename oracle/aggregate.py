@@ -20,21 +20,6 @@ class Counters:
 
 
 @dataclass(frozen=True)
-class CurtailmentWindow:
-    """The grid operator's dispatch: charging by these participants in [start_s, end_s) of
-    the local day is curtailed renewable energy (emission factor 0)."""
-
-    start_s: int
-    end_s: int
-    participants: frozenset[str]
-    utc_offset_s: int = 8 * 3600
-
-    def covers(self, participant: str, interval_start: int) -> bool:
-        second = (interval_start + self.utc_offset_s) % 86_400
-        return participant in self.participants and self.start_s <= second < self.end_s
-
-
-@dataclass(frozen=True)
 class IntervalBatch:
     station_id: int
     interval_start: int
@@ -61,24 +46,15 @@ def build_report(
     *,
     config_digest: bytes,
     counters: Mapping[str, Counters],
-    previous: Mapping[str, Counters],
-    curtailment: Sequence[CurtailmentWindow] = (),
 ) -> IntervalReport:
-    """`counters` are each participant's counters at the interval's end (from the validator's
-    unwrapped state), `previous` those at the previous report."""
+    """`counters` are each participant's cumulative counters at the interval's end (from the
+    validator's unwrapped state); the ledger books the difference to the previous report."""
     bms = [r.reading for r in batch.readings if r.reading.participant == ZERO_ADDRESS]
     last = max(bms, key=lambda r: r.timestamp) if bms else None
     alarms = 0
     for r in batch.readings:
         alarms |= r.reading.alarm_bits
-    deltas = []
-    for participant, now in counters.items():
-        before = previous.get(participant, Counters(0, 0))
-        charged = now.charged_wh - before.charged_wh
-        curtailed = (
-            charged if any(w.covers(participant, batch.interval_start) for w in curtailment) else 0
-        )
-        deltas.append(ParticipantDelta(participant, now.charged_wh, now.discharged_wh, curtailed))
+    deltas = [ParticipantDelta(p, now.charged_wh, now.discharged_wh) for p, now in counters.items()]
     return IntervalReport(
         station_id=batch.station_id,
         interval_start=batch.interval_start,

@@ -1,14 +1,16 @@
 """The oracle's configuration file (TOML): the chain, the station, the nodes and their keys,
-meter channels, the grid operator's curtailment windows and the device source."""
+meter channels and the device source. Curtailment is not the oracle's to designate: the grid
+operator attests it on-chain (`essl curtailment ...`)."""
 
 from __future__ import annotations
 
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from oracle.errors import OracleError
 
@@ -45,22 +47,6 @@ class MeterChannel(BaseModel):
     device: Address
     participant: Address
     acc32: bool = False
-
-
-class Curtailment(BaseModel):
-    """Local-time window of the grid operator's curtailment dispatch, e.g. "10:00".."16:00"."""
-
-    start: str = Field(pattern=r"^\d{2}:\d{2}$")
-    end: str = Field(pattern=r"^\d{2}:\d{2}$")
-    participants: list[Address]
-    utc_offset_s: int = 8 * 3600
-
-    def seconds(self) -> tuple[int, int]:
-        def s(hhmm: str) -> int:
-            h, m = hhmm.split(":")
-            return int(h) * 3600 + int(m) * 60
-
-        return s(self.start), s(self.end)
 
 
 class SimParticipantConfig(BaseModel):
@@ -110,8 +96,19 @@ class OracleConfig(BaseModel):
     soc_max_bps: int = 9_500
     nodes: list[NodeConfig] = Field(min_length=1)
     meters: list[MeterChannel] = []
-    curtailment: list[Curtailment] = []
     source: SourceConfig
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_curtailment(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "curtailment" in data:
+            raise PydanticCustomError(
+                "curtailment_moved",
+                "[[curtailment]] is no longer an oracle setting: curtailment is now attested "
+                "on-chain by the grid operator with `essl curtailment attest` or "
+                "`essl curtailment dispatch`; remove the curtailment table",
+            )
+        return data
 
     @model_validator(mode="after")
     def _threshold_fits(self) -> OracleConfig:
@@ -134,6 +131,7 @@ def load_config(path: Path) -> OracleConfig:
         return OracleConfig.model_validate(data)
     except ValidationError as exc:
         problems = [
-            f"{'.'.join(str(p) for p in e['loc']) or '<top>'}: {e['msg']}" for e in exc.errors()
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" if e["loc"] else e["msg"]
+            for e in exc.errors()
         ]
         raise ConfigError(path, problems) from exc

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ledger.reports import IntervalReport, recover_report_signer, report_digest, sign_report
-from oracle.aggregate import Counters, CurtailmentWindow, IntervalBatch, batch_of, build_report
+from oracle.aggregate import Counters, IntervalBatch, batch_of, build_report
 from oracle.errors import OracleError
 from oracle.reading import SignedReading
 from oracle.sources import RawRejected
@@ -38,7 +38,6 @@ class OracleNode:
     address: str
     validator: Validator
     meters: dict[str, str]  # meter device address -> participant
-    curtailment: Sequence[CurtailmentWindow] = ()
     previous: dict[str, Counters] = field(default_factory=dict)
 
     def compute(
@@ -68,13 +67,7 @@ class OracleNode:
             if state is not None:
                 counters[participant] = Counters(state.charged_total, state.discharged_total)
         batch = batch_of(station_id, start, end, accepted)
-        report = build_report(
-            batch,
-            config_digest=config_digest,
-            counters=counters,
-            previous=self.previous,
-            curtailment=self.curtailment,
-        )
+        report = build_report(batch, config_digest=config_digest, counters=counters)
         return NodeView(report, batch, rejected, counters)
 
     def sign(self, report: IntervalReport, chain_id: int, ledger_address: str) -> bytes:

@@ -17,7 +17,6 @@ from ledger.keys import guard_chain
 from ledger.registry import RegistryClient
 from ledger.settings import LedgerSettings
 from ledger.storage import StorageLedgerClient
-from oracle.aggregate import CurtailmentWindow
 from oracle.config import OracleConfig
 from oracle.errors import OracleError
 from oracle.feed import Inbox, IntervalSource, StreamFeed
@@ -145,10 +144,6 @@ def build_oracle(config: OracleConfig, settings: LedgerSettings | None = None) -
     domain = DeviceDomain(ledger.chain_id, registry_address)
     station, devices = station_facts(ledger, config)
     meters = {d.address: d.participant for d in devices if d.participant}
-    curtailment = [
-        CurtailmentWindow(*c.seconds(), frozenset(c.participants), c.utc_offset_s)
-        for c in config.curtailment
-    ]
     nodes = []
     for node_cfg, key in zip(config.nodes, keys, strict=True):
         account = node_account(key, ledger.chain_id)
@@ -159,7 +154,6 @@ def build_oracle(config: OracleConfig, settings: LedgerSettings | None = None) -
                 address=account.address,
                 validator=Validator(station, devices, domain, clock_skew_s=config.clock_skew_s),
                 meters=meters,
-                curtailment=curtailment,
             )
         )
     config.data_dir.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ from eth_account.signers.local import LocalAccount
 from devnet.world import World
 from ledger.client import Ledger
 from ledger.credits import CreditsClient
-from ledger.storage import StorageLedgerClient
+from ledger.storage import CurtailedCharge, StorageLedgerClient
 from tests.helpers import report, submit
 
 MWH = 1_000_000
@@ -54,8 +54,13 @@ def book_avoided(ledger: Ledger, world: World, station: int) -> int:
     """Two generators charge 10 MWh of curtailed wind, then discharge 8 MWh: each holds
     8 x 156,700 = 1,253,600 g of un-issued avoided emissions. Returns the factor version."""
     gen, gen2 = world.participants[0].address, world.participants[1].address
-    curtailed = {gen: (10 * MWH, 0, 10 * MWH), gen2: (10 * MWH, 0, 10 * MWH)}
-    submit(ledger, world, report(ledger, station, 0, curtailed))
+    charged = report(ledger, station, 0, {gen: (10 * MWH, 0), gen2: (10 * MWH, 0)})
+    submit(ledger, world, charged)
+    StorageLedgerClient(ledger.as_account(world.grid_operator)).attest_curtailment(
+        station,
+        charged.interval_start,
+        [CurtailedCharge(gen, 10 * MWH), CurtailedCharge(gen2, 10 * MWH)],
+    )
     discharged = {gen: (10 * MWH, 8 * MWH), gen2: (10 * MWH, 8 * MWH)}
     submit(ledger, world, report(ledger, station, 1, discharged))
     return StorageLedgerClient(ledger).avoided_of(station, gen).factor_version

@@ -17,18 +17,15 @@ def report(
     ledger: Ledger,
     station_id: int,
     index: int,
-    counters: dict[str, tuple[int, int]] | dict[str, tuple[int, int, int]],
+    counters: dict[str, tuple[int, int]],
     *,
     soc_bps: int = 5000,
     soh_bps: int = 9900,
 ) -> IntervalReport:
-    """Interval `index` of the demo day with cumulative (charged, discharged[, curtailed])."""
+    """Interval `index` of the demo day with cumulative (charged, discharged) Wh."""
     digest = RegistryClient(ledger).oracle_config().digest
     start = DAY_START + index * INTERVAL_S
-    deltas = tuple(
-        ParticipantDelta(addr, c[0], c[1], c[2] if len(c) > 2 else 0)  # type: ignore[misc]
-        for addr, c in counters.items()
-    )
+    deltas = tuple(ParticipantDelta(addr, c, d) for addr, (c, d) in counters.items())
     return IntervalReport(
         station_id=station_id,
         interval_start=start,

@@ -62,24 +62,42 @@ def list_intervals(
     if not reports:
         return []
     starts = [r.interval_start for r in reports]
-    by_start: dict[int, list[ParticipantIntervalPublic]] = {}
+    by_key: dict[tuple[int, str], ParticipantIntervalPublic] = {}
     for p in session.exec(
         select(ParticipantIntervalRow).where(
             ParticipantIntervalRow.station_id == station_id,
             col(ParticipantIntervalRow.interval_start).in_(starts),
         )
     ).all():
-        by_start.setdefault(p.interval_start, []).append(
-            ParticipantIntervalPublic(
-                participant=p.participant,
-                charged_wh=p.charged_wh,
-                discharged_wh=p.discharged_wh,
-                curtailed_wh=p.curtailed_wh,
-                losses_wh=p.losses_wh,
-                avoided_grams=p.avoided_grams,
-                factor_version=p.factor_version,
-            )
+        by_key[p.interval_start, p.participant] = ParticipantIntervalPublic(
+            participant=p.participant,
+            charged_wh=p.charged_wh,
+            discharged_wh=p.discharged_wh,
+            curtailed_wh=0,
+            losses_wh=p.losses_wh,
+            avoided_grams=p.avoided_grams,
+            factor_version=p.factor_version,
         )
+    for c in queries.curtailments(session, station_id, starts):
+        # The ledger bounds attestations by cumulative charge only: one may name a participant
+        # its interval's report did not (essl verify flags it); it is listed all the same.
+        line = by_key.setdefault(
+            (c.interval_start, c.participant),
+            ParticipantIntervalPublic(
+                participant=c.participant,
+                charged_wh=0,
+                discharged_wh=0,
+                curtailed_wh=0,
+                losses_wh=0,
+                avoided_grams=0,
+                factor_version=c.factor_version,
+            ),
+        )
+        line.curtailed_wh = c.curtailed_wh
+        line.avoided_grams += c.avoided_grams
+    by_start: dict[int, list[ParticipantIntervalPublic]] = {}
+    for (start, _), line in by_key.items():
+        by_start.setdefault(start, []).append(line)
     return [
         IntervalPublic(
             station_id=r.station_id,

@@ -77,10 +77,6 @@ interface IEmissionFactorRegistry is IEmissionFactors {
         uint32[] calldata gramsPerMWh
     ) external returns (uint32 version);
 
-    /// @notice The factor of `region` in dataset `version`.
-    /// @dev Reverts with EmissionFactorsUnknownVersion or EmissionFactorsRegionNotInVersion.
-    function factorAt(uint32 version, bytes32 region) external view returns (uint32 gramsPerMWh);
-
     /// @notice Whether dataset `version` covers `region`.
     function covers(uint32 version, bytes32 region) external view returns (bool);
 

@@ -11,4 +11,8 @@ interface IEmissionFactors {
     /// @return version The factor version (changes whenever the region's factor changes).
     /// @return gramsPerMWh The location-based grid emission factor in gCO2e per MWh.
     function currentFactor(bytes32 region) external view returns (uint32 version, uint32 gramsPerMWh);
+
+    /// @notice The factor of `region` in dataset `version`.
+    /// @dev The implementation reverts with EmissionFactorsUnknownVersion or EmissionFactorsRegionNotInVersion.
+    function factorAt(uint32 version, bytes32 region) external view returns (uint32 gramsPerMWh);
 }

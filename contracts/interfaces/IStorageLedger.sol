@@ -7,8 +7,8 @@ pragma solidity ^0.8.24;
 /// @dev EIP-712 domain: name "ESSLedger", version "1", chainId, verifyingContract = the ledger.
 /// Type strings (hashStruct per EIP-712; `participants` is hashed as keccak256 of the concatenated
 /// ParticipantDelta struct hashes):
-///   ParticipantDelta(address participant,uint64 chargedWhTotal,uint64 dischargedWhTotal,uint64 curtailedChargedWh)
-///   Report(uint32 stationId,uint64 intervalStart,uint64 intervalEnd,bytes32 readingsRoot,uint32 readingCount,bytes32 configDigest,uint16 socBps,uint16 sohBps,uint32 cycleCount,uint32 alarmBits,ParticipantDelta[] participants)ParticipantDelta(address participant,uint64 chargedWhTotal,uint64 dischargedWhTotal,uint64 curtailedChargedWh)
+///   ParticipantDelta(address participant,uint64 chargedWhTotal,uint64 dischargedWhTotal)
+///   Report(uint32 stationId,uint64 intervalStart,uint64 intervalEnd,bytes32 readingsRoot,uint32 readingCount,bytes32 configDigest,uint16 socBps,uint16 sohBps,uint32 cycleCount,uint32 alarmBits,ParticipantDelta[] participants)ParticipantDelta(address participant,uint64 chargedWhTotal,uint64 dischargedWhTotal)
 ///
 /// Accounting per report and participant (integer arithmetic, reproducible off-chain):
 ///   chargedWh    = chargedWhTotal    - previous chargedWhTotal    (previous = 0 before the first report)
@@ -17,8 +17,14 @@ pragma solidity ^0.8.24;
 ///                  (the efficiency applies to the lifetime counter, so rounding never accumulates;
 ///                  must stay >= 0 and <= leasedWh)
 ///   lossesWh     = chargedWhTotal - dischargedWhTotal - balanceWh
-///   avoidedGrams += (int256(dischargedWh) - int256(chargedWh - curtailedChargedWh)) * int256(gramsPerMWh) / 1e6
+///   avoidedGrams += (int256(dischargedWh) - int256(chargedWh)) * int256(gramsPerMWh) / 1e6
 ///                   (Solidity signed division: truncation toward zero, per interval and participant)
+///
+/// Curtailment (attestCurtailment, GRID_OPERATOR_ROLE, after the interval's report is booked): energy
+/// the grid operator attests as curtailed renewables counts at emission factor 0, so the report's
+/// charge at the grid factor is given back:
+///   avoidedGrams += int256(curtailedWh) * int256(gramsPerMWh) / 1e6
+///   (gramsPerMWh of the factor version of the station's latest report, truncated per participant)
 interface IStorageLedger {
     // ------------------------------------------------------------------ types
 
@@ -26,13 +32,19 @@ interface IStorageLedger {
     /// @param participant The lessee (reports list participants in strictly ascending address order).
     /// @param chargedWhTotal Cumulative charged energy counter (Wh), never decreasing.
     /// @param dischargedWhTotal Cumulative discharged energy counter (Wh), never decreasing.
-    /// @param curtailedChargedWh Energy charged in THIS interval that the grid operator's dispatch
-    /// designated as curtailed renewables (emission factor 0); at most this interval's chargedWh.
     struct ParticipantDelta {
         address participant;
         uint64 chargedWhTotal;
         uint64 dischargedWhTotal;
-        uint64 curtailedChargedWh;
+    }
+
+    /// @notice One participant's part of a curtailment attestation.
+    /// @param participant The lessee whose charging in the interval came from curtailed renewables
+    /// (attestations list participants in strictly ascending address order).
+    /// @param curtailedWh Energy of the interval's charging that was curtailed renewables (Wh, > 0).
+    struct CurtailedCharge {
+        address participant;
+        uint64 curtailedWh;
     }
 
     /// @notice An interval report, signed by a quorum of the registry's oracle set (EIP-712).
@@ -94,8 +106,15 @@ interface IStorageLedger {
     error StorageLedgerCounterTooLarge(uint32 stationId, address participant, uint64 reportedWh, uint64 limitWh);
     /// @notice A cumulative counter went backwards.
     error StorageLedgerCounterDecreased(uint32 stationId, address participant, uint64 previousWh, uint64 reportedWh);
-    /// @notice curtailedChargedWh exceeds the interval's charged energy.
+    /// @notice The participant's attested curtailed energy (all attestations so far, this one
+    /// included) would exceed its cumulative charged energy.
     error StorageLedgerCurtailedExceedsCharged(uint32 stationId, address participant, uint64 curtailedWh, uint64 chargedWh);
+    /// @notice A curtailment attestation names an interval without an accepted report.
+    error StorageLedgerCurtailmentWithoutReport(uint32 stationId, uint64 intervalStart);
+    /// @notice The interval's curtailment was already attested (one attestation per station and interval).
+    error StorageLedgerCurtailmentAlreadyAttested(uint32 stationId, uint64 intervalStart);
+    /// @notice A curtailment attestation without any participant, or with a zero amount.
+    error StorageLedgerCurtailmentEmpty(uint32 stationId, uint64 intervalStart, address participant);
     /// @notice Discharge exceeds the participant's stored balance (after this interval's charge).
     error StorageLedgerBalanceNegative(uint32 stationId, address participant, uint64 availableWh, uint64 dischargedWh);
     /// @notice The participant's stored balance would exceed its leased capacity.
@@ -124,9 +143,9 @@ interface IStorageLedger {
     /// @param alarmBits SunSpec 802 Evt1 alarm union, as reported.
     /// @param factorVersion Emission factor version applied.
     /// @param gramsPerMWh Emission factor applied (gCO2e/MWh).
-    /// @param participants One 56-byte record per participant, in report order, big-endian:
+    /// @param participants One 48-byte record per participant, in report order, big-endian:
     /// participant (20 bytes) | chargedWh (uint64, interval delta) | dischargedWh (uint64, delta) |
-    /// curtailedChargedWh (uint64) | avoidedGrams (int96, two's complement, interval delta).
+    /// avoidedGrams (int96, two's complement, interval delta).
     event ReportAccepted(
         uint32 indexed stationId,
         uint64 indexed intervalStart,
@@ -156,6 +175,19 @@ interface IStorageLedger {
         uint16 roundTripEfficiencyBps,
         uint64 capacityWh
     );
+    /// @notice The grid operator attested that `curtailedWh` of the participant's charging in the
+    /// interval came from curtailed renewables; `avoidedGrams` (= curtailedWh x gramsPerMWh / 1e6)
+    /// was added to its avoided-emissions account. One event per participant of the attestation.
+    event CurtailmentAttested(
+        uint32 indexed stationId,
+        uint64 indexed intervalStart,
+        address indexed participant,
+        address gridOperator,
+        uint64 curtailedWh,
+        uint32 factorVersion,
+        uint32 gramsPerMWh,
+        int64 avoidedGrams
+    );
     /// @notice Avoided emissions were consumed (issued as credits or excluded for green certificates).
     event AvoidedConsumed(
         uint32 indexed stationId, address indexed participant, address indexed by, uint96 grams, uint96 consumedTotal
@@ -173,6 +205,13 @@ interface IStorageLedger {
     function submitReports(Report[] calldata reports, bytes[][] calldata signatures)
         external
         returns (bool[] memory accepted);
+
+    /// @notice Attest (GRID_OPERATOR_ROLE on the registry) how much of each participant's charging in
+    /// the interval starting at `intervalStart` came from curtailed renewables. The interval's report
+    /// must be accepted; each interval is attested once; a participant's attested total may not exceed
+    /// its cumulative charged energy (the per-interval bound, curtailedWh <= the interval's charged
+    /// delta in ReportAccepted, is checked off-chain by `essl verify`).
+    function attestCurtailment(uint32 stationId, uint64 intervalStart, CurtailedCharge[] calldata charges) external;
 
     /// @notice Consume un-issued avoided emissions (LEDGER_WRITER_ROLE on the registry, e.g. CarbonCredits).
     function consumeAvoided(uint32 stationId, address participant, uint96 grams) external;
@@ -192,6 +231,12 @@ interface IStorageLedger {
         external
         view
         returns (int128 avoidedGrams, uint96 consumedGrams, uint256 unissuedGrams, uint32 factorVersion);
+
+    /// @notice Cumulative curtailed energy attested for `participant` at `stationId` (Wh).
+    function curtailedOf(uint32 stationId, address participant) external view returns (uint64 curtailedWh);
+
+    /// @notice Whether the curtailment of the interval starting at `intervalStart` was attested.
+    function curtailmentAttested(uint32 stationId, uint64 intervalStart) external view returns (bool);
 
     /// @notice The stored record of report key (stationId, intervalStart): the first 16 bytes of its
     /// EIP-712 digest, zero if no report with this key was accepted. The full digest, the block and

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
-from web3 import Web3
 
 from ledger.index.credit_projections import CREDIT_PROJECTIONS
 from ledger.index.settlement_projections import SETTLEMENT_PROJECTIONS
 from ledger.index.tables import (
+    CurtailmentRow,
     DeviceKeyRow,
     DeviceRow,
     LeaseRow,
@@ -22,6 +22,7 @@ from ledger.index.tables import (
     ReportRow,
     StationRow,
 )
+from ledger.reports import participant_records
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
@@ -123,37 +124,6 @@ def oracle_set_changed(s: Session, a: dict[str, Any], m: EventMeta) -> None:
     )
 
 
-RECORD_BYTES = 56  # ReportAccepted.participants: address | u64 | u64 | u64 | int96, big-endian
-
-
-@dataclass(frozen=True)
-class ParticipantRecord:
-    participant: str
-    charged_wh: int
-    discharged_wh: int
-    curtailed_wh: int
-    avoided_grams: int
-
-
-def participant_records(packed: bytes) -> list[ParticipantRecord]:
-    """Decode ReportAccepted.participants (layout in IStorageLedger.ReportAccepted)."""
-    if len(packed) % RECORD_BYTES:
-        raise ValueError(f"participant records: {len(packed)} bytes is not a multiple of 56")
-    out = []
-    for at in range(0, len(packed), RECORD_BYTES):
-        rec = packed[at : at + RECORD_BYTES]
-        out.append(
-            ParticipantRecord(
-                participant=Web3.to_checksum_address(rec[:20]),
-                charged_wh=int.from_bytes(rec[20:28], "big"),
-                discharged_wh=int.from_bytes(rec[28:36], "big"),
-                curtailed_wh=int.from_bytes(rec[36:44], "big"),
-                avoided_grams=int.from_bytes(rec[44:56], "big", signed=True),
-            )
-        )
-    return out
-
-
 def _hex_bytes(value: Any) -> bytes:
     if isinstance(value, str):
         return bytes.fromhex(value.removeprefix("0x"))
@@ -208,7 +178,6 @@ def report_accepted(s: Session, a: dict[str, Any], m: EventMeta) -> None:
                 participant=rec.participant,
                 charged_wh=rec.charged_wh,
                 discharged_wh=rec.discharged_wh,
-                curtailed_wh=rec.curtailed_wh,
                 stored_wh=stored,
                 losses_wh=rec.charged_wh - stored,
                 avoided_grams=rec.avoided_grams,
@@ -216,6 +185,24 @@ def report_accepted(s: Session, a: dict[str, Any], m: EventMeta) -> None:
                 block_number=m.block_number,
             )
         )
+
+
+def curtailment_attested(s: Session, a: dict[str, Any], m: EventMeta) -> None:
+    """One event per participant of a grid operator's attestation."""
+    s.merge(
+        CurtailmentRow(
+            station_id=a["stationId"],
+            interval_start=a["intervalStart"],
+            participant=a["participant"],
+            grid_operator=a["gridOperator"],
+            curtailed_wh=a["curtailedWh"],
+            factor_version=a["factorVersion"],
+            grams_per_mwh=a["gramsPerMWh"],
+            avoided_grams=a["avoidedGrams"],
+            tx_hash=m.tx_hash,
+            block_number=m.block_number,
+        )
+    )
 
 
 PROJECTIONS: dict[str, Projection] = {
@@ -226,6 +213,7 @@ PROJECTIONS: dict[str, Projection] = {
     "LeaseSet": lease_set,
     "OracleSetChanged": oracle_set_changed,
     "ReportAccepted": report_accepted,
+    "CurtailmentAttested": curtailment_attested,
     **CREDIT_PROJECTIONS,
     **SETTLEMENT_PROJECTIONS,
 }

@@ -114,17 +114,37 @@ class ReportRow(SQLModel, table=True):
 
 
 class ParticipantIntervalRow(SQLModel, table=True):
+    """One participant's interval as its ReportAccepted booked it (a curtailment attestation
+    of the interval is a CurtailmentRow)."""
+
     __tablename__ = "participant_intervals"
     station_id: int = Field(primary_key=True)
     interval_start: int = Field(primary_key=True)
     participant: str = Field(primary_key=True)
     charged_wh: int
     discharged_wh: int
-    curtailed_wh: int
     stored_wh: int  # charged x station efficiency, floored: the ledger's own rule
     losses_wh: int
     avoided_grams: int
     factor_version: int
+    block_number: int = Field(index=True)
+
+
+class CurtailmentRow(SQLModel, table=True):
+    """CurtailmentAttested: Wh of a participant's charging in the interval that the grid
+    operator attested as curtailed renewables, and the grams it added to the avoided account
+    (at the factor of the station's latest report when attested). Written once."""
+
+    __tablename__ = "curtailment_attestations"
+    station_id: int = Field(primary_key=True)
+    interval_start: int = Field(primary_key=True)
+    participant: str = Field(primary_key=True)
+    grid_operator: str
+    curtailed_wh: int = Field(sa_type=BigInteger)
+    factor_version: int
+    grams_per_mwh: int
+    avoided_grams: int = Field(sa_type=BigInteger)
+    tx_hash: str
     block_number: int = Field(index=True)
 
 
@@ -334,6 +354,7 @@ BLOCK_TABLES: tuple[type[SQLModel], ...] = (
     OracleSetRow,
     ReportRow,
     ParticipantIntervalRow,
+    CurtailmentRow,
     EmissionFactorDatasetRow,
     AvoidedConsumedRow,
     CreditRow,

@@ -1,7 +1,8 @@
 """Everything the verifier knows about the chain, read through logs and views only, pinned to
 one head block: the credit's issuance, moves and retirements (CarbonCredits), the accepted
-reports and the calldata they were submitted with (StorageLedger), the station, device keys over
-time and oracle sets by version (Registry), and the factor datasets (EmissionFactors). The
+reports, the calldata they were submitted with and the curtailment attestations (StorageLedger),
+the station, device keys over time, oracle sets by version and role grants (Registry), and the
+factor datasets (EmissionFactors). The
 entry point is the CarbonCredits address; the other contracts come from its own views."""
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from ledger.compile import Build
-from ledger.index.projections import ParticipantRecord, participant_records
-from ledger.reports import IntervalReport, ParticipantDelta
+from ledger.reports import IntervalReport, ParticipantDelta, ParticipantRecord, participant_records
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,23 @@ class AcceptedReport:
         return next((r for r in self.records if r.participant.lower() == who), None)
 
 
+@dataclass(frozen=True)
+class Attestation:
+    """One participant's part of a grid operator's curtailment attestation (CurtailmentAttested)."""
+
+    station_id: int
+    interval_start: int
+    participant: str
+    grid_operator: str
+    curtailed_wh: int
+    factor_version: int
+    grams_per_mwh: int
+    avoided_grams: int
+    block: int
+    log_index: int
+    tx_hash: str
+
+
 @dataclass
 class CreditFacts:
     token_id: int
@@ -119,6 +136,7 @@ class ChainFacts:
         self.registry = self._contract("Registry", self._view(self.credits, "registry"))
         self.factors = self._contract("EmissionFactors", self._view(self.credits, "factors"))
         self._tx_cache: dict[str, tuple[str, dict[str, Any]]] = {}
+        self._roles: dict[tuple[str, str], list[tuple[int, int, bool]]] = {}
 
     def _contract(self, name: str, address: str) -> Contract:
         return self.w3.eth.contract(
@@ -256,6 +274,24 @@ class ChainFacts:
         )
         return bytes(keccak(encoded))
 
+    def had_role(self, role: str, account: str, block: int, log_index: int) -> bool:
+        """Whether `account` held the Registry role named `role` (e.g. "GRID_OPERATOR_ROLE") at
+        log position (block, log_index), replayed from RoleGranted/RoleRevoked."""
+        key = (role, account.lower())
+        if key not in self._roles:
+            role_id = self._view(self.registry, role)
+            self._roles[key] = sorted(
+                (e.block, e.log_index, name == "RoleGranted")
+                for name in ("RoleGranted", "RoleRevoked")
+                for e in self.events(self.registry, name, role=role_id, account=account)
+            )
+        held = False
+        for b, li, granted in self._roles[key]:
+            if (b, li) >= (block, log_index):
+                break
+            held = granted
+        return held
+
     # -- EmissionFactors -----------------------------------------------------------------------
 
     def factor_datasets(self) -> dict[int, dict[str, int]]:
@@ -318,10 +354,34 @@ class ChainFacts:
                 return decoded, [bytes(s) for s in sigs]
         raise LookupError(f"transaction {report.tx_hash} does not carry this report")
 
+    def attestations(self, station_id: int, participant: str) -> list[Attestation]:
+        found = self.events(
+            self.ledger, "CurtailmentAttested", stationId=station_id, participant=participant
+        )
+        return [
+            Attestation(
+                station_id=int(e.args["stationId"]),
+                interval_start=int(e.args["intervalStart"]),
+                participant=str(e.args["participant"]),
+                grid_operator=str(e.args["gridOperator"]),
+                curtailed_wh=int(e.args["curtailedWh"]),
+                factor_version=int(e.args["factorVersion"]),
+                grams_per_mwh=int(e.args["gramsPerMWh"]),
+                avoided_grams=int(e.args["avoidedGrams"]),
+                block=e.block,
+                log_index=e.log_index,
+                tx_hash=e.tx_hash,
+            )
+            for e in found
+        ]
+
     def consumptions(self, station_id: int, participant: str) -> list[Event]:
         return self.events(
             self.ledger, "AvoidedConsumed", stationId=station_id, participant=participant
         )
+
+    def curtailed_of(self, station_id: int, participant: str) -> int:
+        return int(self._view(self.ledger, "curtailedOf", station_id, participant))
 
     def avoided_of(self, station_id: int, participant: str) -> tuple[int, int, int, int]:
         raw = self._view(self.ledger, "avoidedOf", station_id, participant)
@@ -352,7 +412,6 @@ def _report_from_abi(raw: Any) -> IntervalReport:
             Web3.to_checksum_address(_field(p, "participant", 0)),
             int(_field(p, "chargedWhTotal", 1)),
             int(_field(p, "dischargedWhTotal", 2)),
-            int(_field(p, "curtailedChargedWh", 3)),
         )
         for p in v[10]
     )

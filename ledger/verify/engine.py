@@ -7,8 +7,13 @@ Checks, each failure naming its item:
   signatures recover to distinct members of the oracle set that was current when it was accepted
   (the set's config digest recomputed), at least the threshold, the same signers as the event;
 - avoided emissions recomputed per interval from the reports' counters and the on-chain factor
-  dataset (truncation toward zero per interval and participant), equal to each event record and to
-  `avoidedOf`; no consumption (issuance, green certificate) ever exceeded what was booked before it;
+  dataset (truncation toward zero per interval and participant), equal to each event record;
+- every curtailment attestation of the participant: its interval's report accepted before it, at
+  most the participant's charged energy of that interval (the ledger only bounds the cumulative
+  total), the factor of the station's latest report and region as in the dataset, its grams the
+  truncated product, its grid operator holding GRID_OPERATOR_ROLE on the Registry at that point;
+- reports plus attestations equal to `avoidedOf` (and the attested Wh to `curtailedOf`); no
+  consumption (issuance, green certificate) ever exceeded what was booked before it;
 - every batch behind the credit (reports accepted before its approval): present, root recomputed,
   every device signature recovers to the reading's device, that device key registered for the
   station when the report was accepted, and the meters' last counters equal the report's."""
@@ -26,11 +31,20 @@ from coincurve import PublicKey
 
 from ledger.readings import DeviceDomain, keccak
 from ledger.reports import IntervalReport, report_digest
-from ledger.verify.chain_facts import AcceptedReport, ChainFacts, CreditFacts, DeviceKey
+from ledger.verify.chain_facts import (
+    AcceptedReport,
+    Attestation,
+    ChainFacts,
+    CreditFacts,
+    DeviceKey,
+    StationFacts,
+)
 from ledger.verify.signatures import BatchResult, check_batch_job
 from ledger.verify.verdict import Verdict
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+Booked = list[tuple[int, int, int]]  # (block, log index, avoided grams) in chain order
+Datasets = dict[int, dict[str, int]]  # factor version -> region -> gCO2e/MWh
 
 
 def short(hex_value: str) -> str:
@@ -54,6 +68,13 @@ def recover_digest(digest: bytes, signature: bytes) -> str:
 
 def report_item(r: AcceptedReport) -> str:
     return f"report station {r.station_id} interval {r.interval_start} (tx {short(r.tx_hash)})"
+
+
+def attestation_item(a: Attestation) -> str:
+    return (
+        f"curtailment attestation station {a.station_id} interval {a.interval_start} "
+        f"(tx {short(a.tx_hash)})"
+    )
 
 
 def verify_credit_on_chain(
@@ -93,7 +114,8 @@ def verify_credit_on_chain(
         "external_code": station.external_code,
         "region": station.region,
     }
-    mine = [r for r in facts.reports(station_id) if r.record_of(participant) is not None]
+    station_reports = facts.reports(station_id)
+    mine = [r for r in station_reports if r.record_of(participant) is not None]
     cutoff = (
         (credit.decision.block, credit.decision.log_index)
         if credit.approved and credit.decision
@@ -104,9 +126,16 @@ def verify_credit_on_chain(
     jobs = [(archive, r.root_hex, separator) for r in backing]
     with ExitStack() as stack:
         # Batches (the bulk of the work) start in the worker processes first; the reports'
-        # calldata and oracle signatures are checked here meanwhile.
+        # calldata, oracle signatures and curtailment attestations are checked here meanwhile.
         results = _start_batches(stack, jobs, workers)
-        decoded = _check_reports(v, facts, mine, station.region, participant, progress)
+        datasets = facts.factor_datasets()
+        decoded, from_reports = _check_reports(
+            v, facts, mine, station.region, participant, datasets, progress
+        )
+        from_curtailment = _check_curtailment(
+            v, facts, station_reports, station, participant, datasets
+        )
+        _check_consumption(v, facts, station_id, participant, from_reports, from_curtailment)
         v.facts["reports"] = len(mine)
         v.facts["backing_reports"] = len(backing)
         keys = facts.device_keys(station_id)
@@ -186,12 +215,13 @@ def _check_reports(
     mine: list[AcceptedReport],
     region: str,
     participant: str,
+    datasets: Datasets,
     progress: Progress | None,
-) -> dict[str, IntervalReport]:
+) -> tuple[dict[str, IntervalReport], Booked]:
     """Oracle signatures and avoided emissions of every report the participant appears in.
-    Returns the decoded reports by readings root (for the batch counter check)."""
+    Returns the decoded reports by readings root (for the batch counter check) and the
+    recomputed avoided grams per report."""
     sets = facts.oracle_sets()
-    datasets = facts.factor_datasets()
     ordered_sets = sorted(sets.values(), key=lambda s: (s.block, s.version))
     for s in ordered_sets:
         if facts.expected_config_digest(s.version, s.signers, s.threshold) != s.digest:
@@ -204,8 +234,7 @@ def _check_reports(
     ledger_address = facts.ledger.address
     decoded_by_root: dict[str, IntervalReport] = {}
     prev_c = prev_d = 0
-    booked = 0
-    timeline: list[tuple[int, int, int]] = []  # (block, log index, avoided delta)
+    booked: Booked = []
     who = participant.lower()
     for n, r in enumerate(mine, start=1):
         if progress:
@@ -295,21 +324,108 @@ def _check_reports(
                 f"applied {r.grams_per_mwh} g/MWh, dataset version "
                 f"{r.factor_version} says {factor} for {region}",
             )
-        avoided = trunc_div((discharged - (charged - delta.curtailed_charged_wh)) * factor, 10**6)
-        got = (record.charged_wh, record.discharged_wh, record.curtailed_wh, record.avoided_grams)
-        want = (charged, discharged, delta.curtailed_charged_wh, avoided)
+        avoided = trunc_div((discharged - charged) * factor, 10**6)
+        got = (record.charged_wh, record.discharged_wh, record.avoided_grams)
+        want = (charged, discharged, avoided)
         if got != want:
             v.fail(
                 "avoided",
                 item,
-                f"booked (charged, discharged, curtailed, avoided g) {got}, recomputed {want}",
+                f"booked (charged, discharged, avoided g) {got}, recomputed {want}",
             )
         v.count("avoided_intervals")
-        booked += avoided
-        timeline.append((r.block, r.log_index, avoided))
-    station_id = mine[0].station_id if mine else 0
-    _check_consumption(v, facts, station_id, participant, booked, timeline)
-    return decoded_by_root
+        booked.append((r.block, r.log_index, avoided))
+    return decoded_by_root, booked
+
+
+def _check_curtailment(
+    v: Verdict,
+    facts: ChainFacts,
+    reports: list[AcceptedReport],
+    station: StationFacts,
+    participant: str,
+    datasets: Datasets,
+) -> Booked:
+    """The grid operator's curtailment attestations of the participant, against the station's
+    accepted reports (all of them, in acceptance order). Returns the recomputed grams of each."""
+    station_id, region = station.station_id, station.region
+    attestations = facts.attestations(station_id, participant)
+    by_start = {r.interval_start: r for r in reports}
+    booked: Booked = []
+    attested: set[int] = set()
+    for a in attestations:
+        item = attestation_item(a)
+        v.count("curtailment_attestations")
+        at = (a.block, a.log_index)
+        report = by_start.get(a.interval_start)
+        if report is None or (report.block, report.log_index) > at:
+            v.fail("curtailment", item, "the interval has no report accepted before it")
+        if a.interval_start in attested:
+            v.fail("curtailment", item, "the interval was already attested for the participant")
+        attested.add(a.interval_start)
+        record = report.record_of(participant) if report else None
+        charged = record.charged_wh if record else 0
+        if a.curtailed_wh > charged:
+            v.fail(
+                "curtailment",
+                item,
+                f"{a.curtailed_wh} Wh attested as curtailed, the participant charged only "
+                f"{charged} Wh in the interval",
+            )
+        latest = [r for r in reports if (r.block, r.log_index) < at]
+        if latest and latest[-1].factor_version != a.factor_version:
+            v.fail(
+                "factor",
+                item,
+                f"applied factor version {a.factor_version}, the station's latest report "
+                f"before it used version {latest[-1].factor_version}",
+            )
+        factor = datasets.get(a.factor_version, {}).get(region)
+        if factor is None:
+            v.fail(
+                "factor",
+                item,
+                f"factor dataset version {a.factor_version} has no factor for region {region}",
+            )
+            factor = a.grams_per_mwh
+        elif factor != a.grams_per_mwh:
+            v.fail(
+                "factor",
+                item,
+                f"applied {a.grams_per_mwh} g/MWh, dataset version "
+                f"{a.factor_version} says {factor} for {region}",
+            )
+        grams = trunc_div(a.curtailed_wh * factor, 10**6)
+        if grams != a.avoided_grams:
+            v.fail(
+                "curtailment",
+                item,
+                f"booked {a.avoided_grams} g, recomputed {grams} g "
+                f"({a.curtailed_wh} Wh at {factor} g/MWh)",
+            )
+        if not facts.had_role("GRID_OPERATOR_ROLE", a.grid_operator, a.block, a.log_index):
+            v.fail(
+                "curtailment",
+                item,
+                f"attested by {a.grid_operator}, which did not hold GRID_OPERATOR_ROLE on the "
+                f"Registry at block {a.block}",
+            )
+        booked.append((a.block, a.log_index, grams))
+    curtailed_wh = sum(a.curtailed_wh for a in attestations)
+    v.facts["curtailment"] = {
+        "attestations": len(attestations),
+        "curtailed_wh": curtailed_wh,
+        "recomputed_grams": sum(g for _, _, g in booked),
+        "grid_operators": sorted({a.grid_operator for a in attestations}),
+    }
+    on_chain = facts.curtailed_of(station_id, participant)
+    if curtailed_wh != on_chain:
+        v.fail(
+            "curtailment",
+            f"curtailed account of {participant} at station {station_id}",
+            f"CurtailmentAttested events sum to {curtailed_wh} Wh, curtailedOf says {on_chain}",
+        )
+    return booked
 
 
 def _check_consumption(
@@ -317,19 +433,28 @@ def _check_consumption(
     facts: ChainFacts,
     station_id: int,
     participant: str,
-    booked: int,
-    timeline: list[tuple[int, int, int]],
+    from_reports: Booked,
+    from_curtailment: Booked,
 ) -> None:
     item = f"avoided account of {participant} at station {station_id}"
     on_chain, consumed_view, _, _ = facts.avoided_of(station_id, participant)
+    report_grams = sum(g for _, _, g in from_reports)
+    curtailment_grams = sum(g for _, _, g in from_curtailment)
+    booked = report_grams + curtailment_grams
+    timeline = sorted(from_reports + from_curtailment)
     v.facts["avoided"] = {
         "recomputed_grams": booked,
+        "report_grams": report_grams,
+        "curtailment_grams": curtailment_grams,
         "on_chain_grams": on_chain,
         "consumed_grams": consumed_view,
     }
     if booked != on_chain:
         v.fail(
-            "avoided", item, f"recomputed {booked} g from the reports, avoidedOf says {on_chain}"
+            "avoided",
+            item,
+            f"recomputed {booked} g ({report_grams} g from the reports, {curtailment_grams} g "
+            f"from curtailment attestations), avoidedOf says {on_chain}",
         )
     consumed = 0
     events = facts.consumptions(station_id, participant)

@@ -21,7 +21,7 @@ from devnet.world import World
 from ledger.client import Ledger
 from ledger.credits import CreditsClient, CreditState, RetireInfo
 from ledger.errors import ContractRevert, revert_class
-from ledger.storage import StorageLedgerClient
+from ledger.storage import CurtailedCharge, StorageLedgerClient
 from tests.contracts.test_methodology import truncated_div
 from tests.credit_helpers import PERIOD, QH_GRAMS_PER_MWH
 from tests.helpers import report, submit
@@ -73,6 +73,7 @@ def test_credit_invariants_hold_under_random_operations(
             self.verifier = CreditsClient(ledger.as_account(world.verifier))
             self.regulator = CreditsClient(ledger.as_account(world.regulator))
             self.storage = StorageLedgerClient(self.admin)
+            self.grid = StorageLedgerClient(ledger.as_account(world.grid_operator))
             self.energy = [Energy() for _ in reporters]
             self.interval = 0
             self.pending: list[tuple[int, int, int]] = []  # (request id, reporter, units)
@@ -113,12 +114,17 @@ def test_credit_invariants_hold_under_random_operations(
             e.charged += charged
             e.discharged += discharged
             e.balance = available - discharged
-            e.avoided += truncated_div(
-                (discharged - (charged - curtailed)) * QH_GRAMS_PER_MWH, 1_000_000
-            )
+            # The report books the charge at the grid factor; the grid operator's attestation
+            # gives the curtailed part back (each truncated toward zero on its own).
+            e.avoided += truncated_div((discharged - charged) * QH_GRAMS_PER_MWH, 1_000_000)
+            e.avoided += curtailed * QH_GRAMS_PER_MWH // 1_000_000
             e.peak_avoided = max(e.peak_avoided, e.avoided)
-            counters = {reporters[who].address: (e.charged, e.discharged, curtailed)}
-            submit(self.admin, world, report(self.admin, station, self.interval, counters))
+            counters = {reporters[who].address: (e.charged, e.discharged)}
+            r = report(self.admin, station, self.interval, counters)
+            submit(self.admin, world, r)
+            if curtailed:
+                charge = CurtailedCharge(reporters[who].address, curtailed)
+                self.grid.attest_curtailment(station, r.interval_start, [charge])
             self.interval += 1
 
         @rule(who=st.integers(0, 1), pct=st.integers(1, 120))

@@ -1,7 +1,8 @@
 """Property test against anvil: random report sequences for two participants. Accounts always
 equal the sum of the accepted deltas (balance = floor(charged total x eff / 10000) - discharged
 total), never go negative,
-and a rejected report leaves every account unchanged. Each example runs inside its own
+a rejected report leaves every account unchanged, and the grid operator's curtailment attestation
+of an accepted interval gives the curtailed charge's grams back. Each example runs inside its own
 evm_snapshot/evm_revert, so examples are independent."""
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from devnet.world import World
 from ledger.client import Ledger
 from ledger.errors import ContractRevert
 from ledger.registry import region_bytes
-from ledger.storage import StorageLedgerClient
+from ledger.storage import CurtailedCharge, StorageLedgerClient
 from tests.helpers import report, submit
 
 MWH = 1_000_000
 EFF = 8800
 
-# One interval's activity of one participant: (charged Wh, discharged Wh, curtailed share in %).
+# One interval's activity of one participant: (charged Wh, discharged Wh, share of the charge in %
+# the grid operator attests as curtailed once the report is booked).
 energy = st.one_of(st.just(0), st.integers(0, 6 * MWH), st.integers(0, 12 * MWH))
 activity = st.tuples(energy, energy, st.integers(0, 100))
 steps = st.lists(st.tuples(activity, activity), min_size=1, max_size=5)
@@ -33,6 +35,7 @@ class Model:
     discharged: int = 0
     balance: int = 0
     avoided: int = 0
+    curtailed: int = 0
 
 
 def _trunc_div(n: int, d: int) -> int:
@@ -46,8 +49,8 @@ def _apply(m: Model, c: int, d: int, curtailed: int, lease: int, grams: int) -> 
     balance = charged * EFF // 10_000 - discharged
     if balance < 0 or balance > lease:
         return None
-    delta = _trunc_div((d - (c - curtailed)) * grams, 10**6)
-    return Model(charged, discharged, balance, m.avoided + delta)
+    delta = _trunc_div((d - c) * grams, 10**6) + curtailed * grams // 10**6
+    return Model(charged, discharged, balance, m.avoided + delta, m.curtailed + curtailed)
 
 
 @settings(
@@ -72,16 +75,19 @@ def _run(
     ledger: Ledger, world: World, station: int, sequence: list[tuple[tuple[int, int, int], ...]]
 ) -> None:
     client = StorageLedgerClient(ledger)
+    grid = StorageLedgerClient(ledger.as_account(world.grid_operator))
     parts = (world.participants[0], world.participants[3])
     _, grams = ledger.view("EmissionFactors", "currentFactor", region_bytes("CN-QH"))
     models = [Model(), Model()]
     for index, acts in enumerate(sequence):
         nxt: list[Model | None] = []
-        counters: dict[str, tuple[int, int, int]] = {}
+        counters: dict[str, tuple[int, int]] = {}
+        curtailed: list[CurtailedCharge] = []
         for p, m, (c, d, share) in zip(parts, models, acts, strict=True):
-            curtailed = c * share // 100
-            nxt.append(_apply(m, c, d, curtailed, p.leased_wh, grams))
-            counters[p.address] = (m.charged + c, m.discharged + d, curtailed)
+            nxt.append(_apply(m, c, d, c * share // 100, p.leased_wh, grams))
+            counters[p.address] = (m.charged + c, m.discharged + d)
+            if c * share // 100:
+                curtailed.append(CurtailedCharge(p.address, c * share // 100))
         r = report(ledger, station, index, counters)
         before = [
             (client.account_of(station, p.address), client.avoided_of(station, p.address))
@@ -89,6 +95,8 @@ def _run(
         ]
         if all(n is not None for n in nxt):
             submit(ledger, world, r)
+            if curtailed:
+                grid.attest_curtailment(station, r.interval_start, curtailed)
             models = [n for n in nxt if n is not None]
             event("report accepted")
         else:
@@ -116,3 +124,4 @@ def _run(
             )
             assert account.losses_wh == m.charged - m.discharged - m.balance >= 0
             assert client.avoided_of(station, p.address).avoided_grams == m.avoided
+            assert client.curtailed_of(station, p.address) == m.curtailed

@@ -7,9 +7,8 @@ from typing import Any
 
 from devnet.world import DAY_START, INTERVAL_S, World
 from ledger.client import Ledger
-from ledger.index.projections import participant_records
 from ledger.registry import RegistryClient, region_bytes
-from ledger.reports import IntervalReport, report_digest
+from ledger.reports import IntervalReport, participant_records, report_digest
 from ledger.storage import StorageLedgerClient
 from tests.helpers import report, signatures
 
@@ -94,12 +93,8 @@ def test_report_accepted_carries_the_state_and_every_participant(
 ) -> None:
     gen, con = world.participants[0].address, world.participants[3].address
     client = StorageLedgerClient(ledger)
-    _send(
-        ledger, world, report(ledger, station, 0, {gen: (10 * MWH, 0, 4 * MWH), con: (MWH, 0, 0)})
-    )
-    r = report(
-        ledger, station, 1, {gen: (10 * MWH, 8 * MWH, 0), con: (3 * MWH, 0, MWH)}, soc_bps=4321
-    )
+    _send(ledger, world, report(ledger, station, 0, {gen: (10 * MWH, 0), con: (MWH, 0)}))
+    r = report(ledger, station, 1, {gen: (10 * MWH, 8 * MWH), con: (3 * MWH, 0)}, soc_bps=4321)
     receipt = _send(ledger, world, r)
     (event,) = client.contract.events.ReportAccepted().process_receipt(receipt)
     args = dict(event["args"])
@@ -118,11 +113,11 @@ def test_report_accepted_carries_the_state_and_every_participant(
     assert set(records) == {gen, con}
     assert (records[gen].charged_wh, records[gen].discharged_wh) == (0, 8 * MWH)
     assert records[gen].avoided_grams == _trunc_div(8 * MWH * grams, 10**6)
-    assert (records[con].charged_wh, records[con].curtailed_wh) == (2 * MWH, MWH)
-    assert records[con].avoided_grams == _trunc_div(-(2 * MWH - MWH) * grams, 10**6)
+    assert (records[con].charged_wh, records[con].discharged_wh) == (2 * MWH, 0)
+    assert records[con].avoided_grams == _trunc_div(-2 * MWH * grams, 10**6)
     assert client.avoided_of(station, con).avoided_grams == _trunc_div(
         -MWH * grams, 10**6
-    ) + _trunc_div(-MWH * grams, 10**6)
+    ) + _trunc_div(-2 * MWH * grams, 10**6)
 
 
 def test_several_stations_in_one_batch(ledger: Ledger, world: World, station: int) -> None:

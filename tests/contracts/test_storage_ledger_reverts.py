@@ -14,7 +14,7 @@ from ledger.errors import revert_class
 from ledger.keys import devnet_keys
 from ledger.registry import RegistryClient
 from ledger.reports import ordered_signatures, report_digest, sign_report
-from ledger.storage import StorageLedgerClient
+from ledger.storage import CurtailedCharge, StorageLedgerClient
 from tests.helpers import report, signatures, submit, with_root
 
 MWH = 1_000_000
@@ -148,18 +148,6 @@ def test_counter_going_backwards_is_rejected(
         "participant": gen,
         "previousWh": previous,
         "reportedWh": reported,
-    }
-
-
-def test_curtailed_above_charged_is_rejected(ledger: Ledger, world: World, station: int) -> None:
-    gen = world.participants[0].address
-    with pytest.raises(revert_class("StorageLedgerCurtailedExceedsCharged")) as e:
-        submit(ledger, world, report(ledger, station, 0, {gen: (MWH, 0, MWH + 1)}))
-    assert e.value.arguments == {
-        "stationId": station,
-        "participant": gen,
-        "curtailedWh": MWH + 1,
-        "chargedWh": MWH,
     }
 
 
@@ -315,8 +303,12 @@ def test_consume_avoided_beyond_the_unissued_balance_is_rejected(
     ledger: Ledger, world: World, station: int
 ) -> None:
     gen = world.participants[0].address
-    submit(ledger, world, report(ledger, station, 0, {gen: (10 * MWH, 0, 10 * MWH)}))
-    submit(ledger, world, report(ledger, station, 1, {gen: (10 * MWH, 4 * MWH, 0)}))
+    charged = report(ledger, station, 0, {gen: (10 * MWH, 0)})
+    submit(ledger, world, charged)
+    StorageLedgerClient(ledger.as_account(world.grid_operator)).attest_curtailment(
+        station, charged.interval_start, [CurtailedCharge(gen, 10 * MWH)]
+    )
+    submit(ledger, world, report(ledger, station, 1, {gen: (10 * MWH, 4 * MWH)}))
     RegistryClient(ledger).grant("LEDGER_WRITER_ROLE", ledger.tx.address)
     client = StorageLedgerClient(ledger)
     unissued = client.avoided_of(station, gen).unissued_grams

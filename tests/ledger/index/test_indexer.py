@@ -7,8 +7,14 @@ from sqlmodel import Session, select
 from devnet.world import World, demo_world, register_world
 from ledger.client import Ledger
 from ledger.index.indexer import Indexer
-from ledger.index.tables import LeaseRow, ParticipantIntervalRow, ReportRow, StationRow
-from ledger.storage import StorageLedgerClient
+from ledger.index.tables import (
+    CurtailmentRow,
+    LeaseRow,
+    ParticipantIntervalRow,
+    ReportRow,
+    StationRow,
+)
+from ledger.storage import CurtailedCharge, StorageLedgerClient
 from tests.helpers import ROOT, report, submit, with_root
 
 MWH = 1_000_000
@@ -58,6 +64,41 @@ def test_indexes_registry_and_reports_and_is_idempotent(
     assert sum(i.losses_wh for i in intervals) == account.losses_wh
 
 
+def attest(ledger: Ledger, world: World, station: int, start: int, gen: str, wh: int) -> str:
+    grid = StorageLedgerClient(ledger.as_account(world.grid_operator))
+    receipt = grid.attest_curtailment(station, start, [CurtailedCharge(gen, wh)])
+    return "0x" + bytes(receipt["transactionHash"]).hex()
+
+
+def test_a_curtailment_attestation_is_indexed_beside_the_report_it_amends(
+    ledger: Ledger, world: World, station: int, engine: Engine
+) -> None:
+    gen = world.participants[0].address
+    r = report(ledger, station, 0, {gen: (4 * MWH, 0)})
+    submit(ledger, world, r)
+    tx_hash = attest(ledger, world, station, r.interval_start, gen, 3 * MWH)
+    Indexer(ledger, engine).run_once()
+
+    with Session(engine) as s:
+        row = s.get(CurtailmentRow, (station, r.interval_start, gen))
+        booked = s.get(ParticipantIntervalRow, (station, r.interval_start, gen))
+        rep = s.get(ReportRow, (station, r.interval_start))
+    assert row is not None and booked is not None and rep is not None
+    assert (row.grid_operator, row.curtailed_wh, row.tx_hash) == (
+        world.grid_operator.address,
+        3 * MWH,
+        tx_hash,
+    )
+    assert row.block_number == ledger.w3.eth.get_transaction_receipt(tx_hash)["blockNumber"]
+    assert (row.factor_version, row.grams_per_mwh) == (rep.factor_version, rep.grams_per_mwh)
+    # The report keeps what it booked (4 MWh charged at the grid factor); the attestation gives
+    # back the curtailed 3 MWh.
+    assert booked.avoided_grams == -4 * rep.grams_per_mwh
+    assert row.avoided_grams == 3 * rep.grams_per_mwh
+    avoided = StorageLedgerClient(ledger).avoided_of(station, gen).avoided_grams
+    assert booked.avoided_grams + row.avoided_grams == avoided
+
+
 def test_a_replaced_block_is_detected_and_the_tables_rewound(
     ledger: Ledger, world: World, station: int, engine: Engine
 ) -> None:
@@ -69,17 +110,22 @@ def test_a_replaced_block_is_detected_and_the_tables_rewound(
     snap = ledger.w3.provider.make_request("evm_snapshot", [])["result"]
     submit(ledger, world, report(ledger, station, 1, {gen: (6 * MWH, 0)}))
     submit(ledger, world, report(ledger, station, 2, {gen: (7 * MWH, 0)}))
+    first = report(ledger, station, 0, {}).interval_start
+    attest(ledger, world, station, first, gen, 2 * MWH)
     indexer.run_once()
     assert set(sql_reports(engine)) == {
         report(ledger, station, i, {}).interval_start for i in range(3)
     }
+    with Session(engine) as s:
+        assert s.get(CurtailmentRow, (station, first, gen)) is not None
 
-    # The chain replaces the last two blocks with a different history of the same height.
+    # The chain replaces the last three blocks with a different history of the same height,
+    # without the attestation.
     ledger.w3.provider.make_request("evm_revert", [snap])
     ledger.tx._next_nonce = None  # the node forgot those transactions
     other_root = bytes.fromhex("22" * 32)
     submit(ledger, world, with_root(report(ledger, station, 1, {gen: (5 * MWH, 0)}), other_root))
-    ledger.w3.provider.make_request("evm_mine", [])
+    ledger.w3.provider.make_request("anvil_mine", ["0x2"])
 
     run = indexer.run_once()
     assert run.rewound_to is not None
@@ -90,4 +136,6 @@ def test_a_replaced_block_is_detected_and_the_tables_rewound(
     assert on_sql[starts[1]] == "0x" + other_root.hex()
     with Session(engine) as s:
         charged = sum(i.charged_wh for i in s.exec(select(ParticipantIntervalRow)).all())
+        assert s.exec(select(CurtailmentRow)).all() == []
     assert charged == StorageLedgerClient(ledger).account_of(station, gen).charged_wh == 5 * MWH
+    assert not StorageLedgerClient(ledger).curtailment_attested(station, first)

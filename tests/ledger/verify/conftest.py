@@ -1,7 +1,8 @@
 """One credit with real lineage for the verifier tests, built once per module on the session
-anvil (rolled back at the end): the oracle relays 14:00-20:00 of the demo day (curtailed midday
-charging, evening discharge), the first generator requests its whole un-issued balance, the
-verifier approves, the generator transfers some units and retires some."""
+anvil (rolled back at the end): the oracle relays 14:00-20:00 of the demo day (midday charging,
+evening discharge), the grid operator attests the generators' charging of 14:00-16:00 (the end of
+its 10:00-16:00 dispatch) as curtailed, the first generator requests its whole un-issued balance,
+the verifier approves, the generator transfers some units and retires some."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from devnet.world import DAY_START, INTERVAL_S, World
 from ledger.client import Ledger, tx_manager
 from ledger.compile import Build
 from ledger.credits import CreditsClient, RetireInfo
+from ledger.curtailment import AttestedInterval, attest_dispatch
 from ledger.deploy import Deployment
 from ledger.settings import LedgerSettings
 from ledger.storage import StorageLedgerClient
@@ -23,6 +25,7 @@ from oracle.service import Clock, build_oracle, drain, run_due
 from tests.oracle.chain import world_and_config
 
 FIRST, LAST = 56, 80  # intervals of the demo day: 14:00 .. 20:00 local time
+CURTAILED_UNTIL = 64  # the dispatch ends at 16:00 local time
 
 
 @dataclass
@@ -33,6 +36,7 @@ class CreditWorld:
     token_id: int
     units: int
     archive: Path
+    attested: list[AttestedInterval]
 
 
 def issue_credit(ledger: Ledger, state_dir: Path) -> CreditWorld:
@@ -43,6 +47,13 @@ def issue_credit(ledger: Ledger, state_dir: Path) -> CreditWorld:
     oracle = build_oracle(config, ledger.settings)
     run_due(oracle, Clock(config.start, 0))
     drain(oracle)
+    generators = [p.address for p in world.participants if p.role == "generator"]
+    attested = attest_dispatch(
+        StorageLedgerClient(ledger.as_account(world.grid_operator)),
+        station,
+        [DAY_START + i * INTERVAL_S for i in range(FIRST, CURTAILED_UNTIL)],
+        generators,
+    )
     gen, consumer = world.participants[0], world.participants[3]
     avoided = StorageLedgerClient(ledger).avoided_of(station, gen.address)
     assert avoided.unissued_grams > 1_000_000, avoided
@@ -69,7 +80,9 @@ def issue_credit(ledger: Ledger, state_dir: Path) -> CreditWorld:
             "voluntary offset",
         ),
     )
-    return CreditWorld(ledger, world, station, request.request_id, issued.units, config.archive_dir)
+    return CreditWorld(
+        ledger, world, station, request.request_id, issued.units, config.archive_dir, attested
+    )
 
 
 @pytest.fixture(scope="module")
