@@ -110,7 +110,8 @@ def print_verdict(verdict: Verdict) -> None:
     if avoided:
         say(
             f"avoided emissions recomputed from {verdict.checks.get('avoided_intervals', 0)} "
-            f"interval reports: {avoided['recomputed_grams']} g (on-chain "
+            f"interval reports and {verdict.checks.get('curtailment_attestations', 0)} "
+            f"curtailment attestations: {avoided['recomputed_grams']} g (on-chain "
             f"{avoided['on_chain_grams']} g, consumed {avoided['consumed_grams']} g)"
         )
     for r in verdict.retirements:

@@ -209,6 +209,31 @@ def _check_credit(v: Verdict, credit: CreditFacts) -> None:
         v.fail("credit", item, f"mint transfers sum to {minted}, the approval minted {units}")
 
 
+def _dataset_factor(
+    v: Verdict,
+    item: str,
+    datasets: Datasets,
+    version: int,
+    region: str,
+    applied: int,
+) -> int:
+    """The on-chain dataset's factor for (version, region), failing `item` when the applied
+    factor differs or the dataset has none (then the applied one is used to go on)."""
+    factor = datasets.get(version, {}).get(region)
+    if factor is None:
+        v.fail(
+            "factor", item, f"factor dataset version {version} has no factor for region {region}"
+        )
+        return applied
+    if factor != applied:
+        v.fail(
+            "factor",
+            item,
+            f"applied {applied} g/MWh, dataset version {version} says {factor} for {region}",
+        )
+    return factor
+
+
 def _check_reports(
     v: Verdict,
     facts: ChainFacts,
@@ -309,21 +334,7 @@ def _check_reports(
             continue
         charged, discharged = delta.charged_wh_total - prev_c, delta.discharged_wh_total - prev_d
         prev_c, prev_d = delta.charged_wh_total, delta.discharged_wh_total
-        factor = datasets.get(r.factor_version, {}).get(region)
-        if factor is None:
-            v.fail(
-                "factor",
-                item,
-                f"factor dataset version {r.factor_version} has no factor for region {region}",
-            )
-            factor = r.grams_per_mwh
-        elif factor != r.grams_per_mwh:
-            v.fail(
-                "factor",
-                item,
-                f"applied {r.grams_per_mwh} g/MWh, dataset version "
-                f"{r.factor_version} says {factor} for {region}",
-            )
+        factor = _dataset_factor(v, item, datasets, r.factor_version, region, r.grams_per_mwh)
         avoided = trunc_div((discharged - charged) * factor, 10**6)
         got = (record.charged_wh, record.discharged_wh, record.avoided_grams)
         want = (charged, discharged, avoided)
@@ -380,21 +391,7 @@ def _check_curtailment(
                 f"applied factor version {a.factor_version}, the station's latest report "
                 f"before it used version {latest[-1].factor_version}",
             )
-        factor = datasets.get(a.factor_version, {}).get(region)
-        if factor is None:
-            v.fail(
-                "factor",
-                item,
-                f"factor dataset version {a.factor_version} has no factor for region {region}",
-            )
-            factor = a.grams_per_mwh
-        elif factor != a.grams_per_mwh:
-            v.fail(
-                "factor",
-                item,
-                f"applied {a.grams_per_mwh} g/MWh, dataset version "
-                f"{a.factor_version} says {factor} for {region}",
-            )
+        factor = _dataset_factor(v, item, datasets, a.factor_version, region, a.grams_per_mwh)
         grams = trunc_div(a.curtailed_wh * factor, 10**6)
         if grams != a.avoided_grams:
             v.fail(

@@ -4,10 +4,7 @@ with its own key taken from an environment variable."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,9 +14,7 @@ from ledger.client import Ledger
 from ledger.credits import CreditsClient
 from ledger.settings import LedgerSettings
 from tests.credit_helpers import PERIOD, UNISSUED, book_avoided
-from tests.devnet.test_anvil_cli import ESSL
-
-Essl = Callable[..., subprocess.CompletedProcess[str]]
+from tests.devnet.cli import Essl, essl_group, key_hex
 
 
 @pytest.fixture
@@ -31,21 +26,14 @@ def world() -> World:
 def run(
     ledger: Ledger, world: World, anvil_url: str, session_settings: LedgerSettings, tmp_path: Path
 ) -> Essl:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ESSL_")}
-    env.update(
-        ESSL_RPC_URL=anvil_url,
-        ESSL_DEPLOYMENTS_DIR=str(session_settings.deployments_dir),
-        ESSL_STATE_DIR=str(tmp_path / "state"),
-        GEN_KEY="0x" + bytes(world.participants[0].account.key).hex(),
-        VERIFIER_KEY="0x" + bytes(world.verifier.key).hex(),
+    return essl_group(
+        "credits",
+        anvil_url,
+        session_settings,
+        tmp_path,
+        GEN_KEY=key_hex(world.participants[0].account),
+        VERIFIER_KEY=key_hex(world.verifier),
     )
-
-    def essl(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [ESSL, "credits", *args], capture_output=True, text=True, env=env, timeout=120
-        )
-
-    return essl
 
 
 def test_request_approve_retire_through_the_cli(ledger: Ledger, world: World, run: Essl) -> None:

@@ -4,9 +4,6 @@ grid operator's key taken from an environment variable."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -17,10 +14,9 @@ from ledger.client import Ledger
 from ledger.settings import LedgerSettings
 from ledger.storage import StorageLedgerClient
 from tests.credit_helpers import QH_GRAMS_PER_MWH
-from tests.devnet.test_anvil_cli import ESSL
+from tests.devnet.cli import Essl, essl_group, key_hex
 from tests.helpers import report, submit
 
-Essl = Callable[..., subprocess.CompletedProcess[str]]
 MWH = 1_000_000
 CHINA = timezone(timedelta(hours=8))
 
@@ -48,21 +44,14 @@ def world() -> World:
 def run(
     ledger: Ledger, world: World, anvil_url: str, session_settings: LedgerSettings, tmp_path: Path
 ) -> Essl:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ESSL_")}
-    env.update(
-        ESSL_RPC_URL=anvil_url,
-        ESSL_DEPLOYMENTS_DIR=str(session_settings.deployments_dir),
-        ESSL_STATE_DIR=str(tmp_path / "state"),
-        GRID_KEY="0x" + bytes(world.grid_operator.key).hex(),
-        GEN_KEY="0x" + bytes(world.participants[0].account.key).hex(),
+    return essl_group(
+        "curtailment",
+        anvil_url,
+        session_settings,
+        tmp_path,
+        GRID_KEY=key_hex(world.grid_operator),
+        GEN_KEY=key_hex(world.participants[0].account),
     )
-
-    def essl(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [ESSL, "curtailment", *args], capture_output=True, text=True, env=env, timeout=120
-        )
-
-    return essl
 
 
 @pytest.fixture

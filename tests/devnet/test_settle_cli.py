@@ -4,9 +4,6 @@ runs (settle + anchor + store), participants acknowledge and dispute with their 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,14 +13,8 @@ from ledger.client import Ledger
 from ledger.db import make_engine
 from ledger.settings import LedgerSettings
 from ledger.settlement.anchor import Response, SettlementAnchorClient
-from tests.devnet.test_anvil_cli import ESSL
+from tests.devnet.cli import Essl, essl_group, key_hex
 from tests.settlement_helpers import PERIOD, book_day
-
-Essl = Callable[..., subprocess.CompletedProcess[str]]
-
-
-def key(account: object) -> str:
-    return "0x" + bytes(account.key).hex()  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -38,24 +29,18 @@ def station(ledger: Ledger, world: World, tmp_path: Path) -> int:
 
 @pytest.fixture
 def run(world: World, anvil_url: str, session_settings: LedgerSettings, tmp_path: Path) -> Essl:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ESSL_")}
-    env.update(
+    return essl_group(
+        "settle",
+        anvil_url,
+        session_settings,
+        tmp_path,
+        timeout=180,
         COLUMNS="200",
-        ESSL_RPC_URL=anvil_url,
-        ESSL_DEPLOYMENTS_DIR=str(session_settings.deployments_dir),
-        ESSL_STATE_DIR=str(tmp_path / "state"),
         ESSL_DATABASE_URL=f"sqlite:///{tmp_path / 'ledger.sqlite'}",
-        OPERATOR_KEY=key(world.station_operator),
-        GEN_KEY=key(world.participants[0].account),
-        CON_KEY=key(world.participants[3].account),
+        OPERATOR_KEY=key_hex(world.station_operator),
+        GEN_KEY=key_hex(world.participants[0].account),
+        CON_KEY=key_hex(world.participants[3].account),
     )
-
-    def essl(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [ESSL, "settle", *args], capture_output=True, text=True, env=env, timeout=180
-        )
-
-    return essl
 
 
 def test_run_ack_dispute_show_through_the_cli(
