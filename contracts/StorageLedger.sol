@@ -508,6 +508,11 @@ contract StorageLedger is EIP712, IStorageLedger {
         if (r.socBps > BPS || r.sohBps > BPS) revert StorageLedgerStateOutOfRange(r.stationId, r.socBps, r.sohBps);
     }
 
+    /// @dev Whether `start` is on the grid of a cached station (the views' and attestations' test).
+    function _onGrid(StationState memory st, uint64 start) internal pure returns (bool) {
+        return st.intervalSeconds != 0 && start % st.intervalSeconds == st.gridOffset;
+    }
+
     /// @dev The report-key slot and lane of an on-grid interval start.
     function _pairOf(uint32 stationId, uint64 start, uint32 intervalSeconds)
         internal
@@ -714,9 +719,7 @@ contract StorageLedger is EIP712, IStorageLedger {
 
     /// @dev Marks (stationId, intervalStart) attested; it needs an accepted report and no earlier attestation.
     function _markAttested(uint32 stationId, uint64 intervalStart, StationState memory st) internal {
-        if (st.intervalSeconds == 0 || intervalStart % st.intervalSeconds != st.gridOffset) {
-            revert StorageLedgerCurtailmentWithoutReport(stationId, intervalStart);
-        }
+        if (!_onGrid(st, intervalStart)) revert StorageLedgerCurtailmentWithoutReport(stationId, intervalStart);
         (uint256 pairKey, uint256 shift) = _pairOf(stationId, intervalStart, st.intervalSeconds);
         if ((_reportPairs[pairKey] >> shift) & MASK128 == 0) {
             revert StorageLedgerCurtailmentWithoutReport(stationId, intervalStart);
@@ -857,7 +860,7 @@ contract StorageLedger is EIP712, IStorageLedger {
     /// @inheritdoc IStorageLedger
     function curtailmentAttested(uint32 stationId, uint64 intervalStart) external view returns (bool) {
         StationState memory st = _unpackStation(_stations[stationId]);
-        if (st.intervalSeconds == 0 || intervalStart % st.intervalSeconds != st.gridOffset) return false;
+        if (!_onGrid(st, intervalStart)) return false;
         (uint256 slotKey, uint256 bit) = _curtailmentBit(stationId, intervalStart, st.intervalSeconds);
         return _curtailmentAttested[slotKey] & bit != 0;
     }
@@ -865,7 +868,7 @@ contract StorageLedger is EIP712, IStorageLedger {
     /// @inheritdoc IStorageLedger
     function reportOf(uint32 stationId, uint64 intervalStart) external view returns (bytes16 digest) {
         StationState memory st = _unpackStation(_stations[stationId]);
-        if (st.intervalSeconds == 0 || intervalStart % st.intervalSeconds != st.gridOffset) return bytes16(0);
+        if (!_onGrid(st, intervalStart)) return bytes16(0);
         (uint256 pairKey, uint256 shift) = _pairOf(stationId, intervalStart, st.intervalSeconds);
         return bytes16(uint128(_reportPairs[pairKey] >> shift));
     }

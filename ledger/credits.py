@@ -12,6 +12,7 @@ from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from ledger.client import Ledger
+from ledger.tx import receipt_hash
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 ZERO_HASH = bytes(32)
@@ -89,10 +90,6 @@ class RetireInfo:
         )
 
 
-def _tx_hash(receipt: TxReceipt) -> str:
-    return "0x" + bytes(receipt["transactionHash"]).hex()
-
-
 class CreditsClient:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
@@ -138,7 +135,7 @@ class CreditsClient:
             )
         )
         args = self._event(receipt, "IssuanceRequested")
-        return Issuance(request_id=int(args["requestId"]), tx_hash=_tx_hash(receipt))
+        return Issuance(request_id=int(args["requestId"]), tx_hash=receipt_hash(receipt))
 
     def approve(self, request_id: int) -> Issuance:
         """Approve a pending request (VERIFIER_ROLE): consumes the grams and mints."""
@@ -146,14 +143,14 @@ class CreditsClient:
         args = self._event(receipt, "IssuanceApproved")
         return Issuance(
             request_id=request_id,
-            tx_hash=_tx_hash(receipt),
+            tx_hash=receipt_hash(receipt),
             units=int(args["units"]),
             consumed_grams=int(args["consumedGrams"]),
         )
 
     def reject(self, request_id: int, reason_hash: bytes = ZERO_HASH) -> str:
         receipt = self._transact(self.contract.functions.rejectIssuance(request_id, reason_hash))
-        return _tx_hash(receipt)
+        return receipt_hash(receipt)
 
     def exclude_green_certificate(
         self, station_id: int, participant: str, mwh: int, certificate_id: bytes
@@ -172,16 +169,16 @@ class CreditsClient:
         receipt = self._transact(
             self.contract.functions.safeTransferFrom(source, to, token_id, amount, b"")
         )
-        return _tx_hash(receipt)
+        return receipt_hash(receipt)
 
     def retire(self, token_id: int, amount: int, info: RetireInfo) -> str:
         receipt = self._transact(self.contract.functions.retire(token_id, amount, info.as_abi()))
-        return _tx_hash(receipt)
+        return receipt_hash(receipt)
 
     def revoke(self, token_id: int, reason_hash: bytes = ZERO_HASH) -> str:
         """Revoke a live id (REGULATOR_ROLE): its live supply freezes as revoked."""
         receipt = self._transact(self.contract.functions.revoke(token_id, reason_hash))
-        return _tx_hash(receipt)
+        return receipt_hash(receipt)
 
     # -- views --------------------------------------------------------------------------------
 

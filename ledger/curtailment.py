@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ledger.errors import LedgerError
 from ledger.reports import ParticipantRecord, participant_records
 from ledger.storage import CurtailedCharge, StorageLedgerClient
+from ledger.tx import receipt_hash
 
 
 class CurtailmentError(LedgerError):
@@ -59,12 +60,13 @@ def booked_records(
 def checked_charges(
     records: dict[str, ParticipantRecord], interval_start: int, charges: Iterable[CurtailedCharge]
 ) -> list[CurtailedCharge]:
-    """`charges` with each amount checked against the participant's charged delta."""
+    """`charges` with each amount checked against the participant's charged delta (a zero
+    amount is the ledger's to refuse, with StorageLedgerCurtailmentEmpty)."""
     out = []
     for c in charges:
         record = records.get(c.participant.lower())
         charged = record.charged_wh if record else 0
-        if c.curtailed_wh <= 0 or c.curtailed_wh > charged:
+        if c.curtailed_wh > charged:
             raise CurtailedAboveCharged(interval_start, c.participant, c.curtailed_wh, charged)
         out.append(c)
     return out
@@ -79,8 +81,7 @@ def attest(
     """Attest one interval after checking it against the booked report; returns the tx hash."""
     records = booked_records(storage, station_id, interval_start)
     rows = checked_charges(records, interval_start, charges)
-    receipt = storage.attest_curtailment(station_id, interval_start, rows)
-    return "0x" + bytes(receipt["transactionHash"]).hex()
+    return receipt_hash(storage.attest_curtailment(station_id, interval_start, rows))
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,6 @@ def attest_dispatch(
         ]
         if not charges:
             continue
-        receipt = storage.attest_curtailment(station_id, start, charges)
-        tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
+        tx_hash = receipt_hash(storage.attest_curtailment(station_id, start, charges))
         done.append(AttestedInterval(start, tuple(charges), tx_hash))
     return done

@@ -26,6 +26,11 @@ TRANSIENT = (requests.ConnectionError, requests.Timeout, ConnectionError, Timeou
 FEE_BUMP_NUM, FEE_BUMP_DEN = 1125, 1000  # nodes accept a replacement at >= +10%
 
 
+def receipt_hash(receipt: TxReceipt) -> str:
+    """The 0x-hex transaction hash of a receipt."""
+    return "0x" + bytes(receipt["transactionHash"]).hex()
+
+
 def with_retries(fn: Callable[[], T], *, attempts: int = 6, first_delay: float = 0.2) -> T:
     """Run `fn`, retrying transient RPC failures with exponential backoff."""
     delay = first_delay

@@ -14,7 +14,7 @@ from web3.exceptions import TransactionNotFound, Web3Exception
 
 from ledger.errors import ContractRevert, LedgerError
 from ledger.storage import StorageLedgerClient
-from ledger.tx import TRANSIENT
+from ledger.tx import TRANSIENT, receipt_hash
 from oracle.errors import OracleError
 from oracle.outbox import CONFIRMED, FAILED, SIGNED, SUBMITTED, Outbox, OutboxReport
 
@@ -204,7 +204,7 @@ class Relay:
                 self.outbox.update(r.station_id, r.interval_start, last_error=str(exc))
             raise RelaySubmitFailed(tx.address, exc) from exc
         gas = int(receipt["gasUsed"]) // len(batch)
-        tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
+        tx_hash = receipt_hash(receipt)
         for r in batch:
             self._confirm(r, tx_hash, int(receipt["blockNumber"]), gas)
         return [r.interval_start for r in batch]

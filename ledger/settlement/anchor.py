@@ -19,6 +19,7 @@ from web3.types import TxReceipt
 from ledger.client import Ledger
 from ledger.settlement.statement import Statement
 from ledger.settlement.terms import Terms
+from ledger.tx import receipt_hash
 
 DOMAIN_NAME = "ESSLedgerSettlement"
 DOMAIN_VERSION = "1"
@@ -168,10 +169,6 @@ def reason_hash(reason: str) -> bytes:
     return bytes(Web3.keccak(text=reason))
 
 
-def _tx_hash(receipt: TxReceipt) -> str:
-    return "0x" + bytes(receipt["transactionHash"]).hex()
-
-
 class SettlementAnchorClient:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
@@ -182,7 +179,7 @@ class SettlementAnchorClient:
         return str(self.contract.address)
 
     def _transact(self, fn: Any) -> str:
-        return _tx_hash(self.ledger.tx.transact(fn))
+        return receipt_hash(self.ledger.tx.transact(fn))
 
     def events(self, receipt: TxReceipt, name: str) -> list[dict[str, Any]]:
         found = getattr(self.contract.events, name)().process_receipt(receipt, errors=DISCARD)
