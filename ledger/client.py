@@ -11,8 +11,8 @@ from web3 import Web3
 from web3.contract import Contract
 
 from ledger.compile import Build, compile_suite
-from ledger.deploy import Deployment, deploy_suite, load_deployment
-from ledger.errors import DeploymentMissing
+from ledger.deploy import Deployment, deploy_suite, deployment_path, load_deployment, mismatch
+from ledger.errors import DeploymentGone, DeploymentMissing
 from ledger.keys import load_account
 from ledger.reverts import RevertDecoder
 from ledger.settings import LedgerSettings, get_settings
@@ -79,14 +79,20 @@ def open_ledger(
     account: LocalAccount | None = None,
     deploy_if_missing: bool = False,
 ) -> Ledger:
-    """Connect to the configured chain and its recorded deployment."""
+    """Connect to the configured chain and its recorded deployment, checked against the chain
+    (a record of another chain with the same id is refused, or replaced when
+    `deploy_if_missing`)."""
     settings = settings or get_settings()
     build = compile_suite(evm_version=settings.evm_version, runs=settings.optimizer_runs)
     w3 = connect(settings.rpc_url)
     tx = tx_manager(w3, build, settings, account)
     deployment = load_deployment(settings.deployments_dir, tx.chain_id)
-    if deployment is None or deployment.source_hash != build.source_hash:
+    gone = None if deployment is None else mismatch(w3, deployment)
+    if deployment is None or deployment.source_hash != build.source_hash or gone is not None:
         if not deploy_if_missing:
+            if gone is not None:
+                path = deployment_path(settings.deployments_dir, tx.chain_id)
+                raise DeploymentGone(tx.chain_id, path.name, gone)
             raise DeploymentMissing(tx.chain_id, "suite (or it is stale)")
         from ledger.setup import configure_suite
 

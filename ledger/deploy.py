@@ -1,5 +1,7 @@
 """Deploy the contract suite and record it in deployments/<chainId>.json. Re-running against
-the same chain with unchanged sources reuses the recorded deployment."""
+the same chain with unchanged sources reuses the recorded deployment, but only after checking
+that the chain still has it: a restarted devnet, or any new chain that reuses the chain id and
+even the addresses, is told apart by its genesis hash and the deploy block's hash."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from web3 import Web3
+from web3.exceptions import BlockNotFound
 
 from ledger.compile import Build
 from ledger.errors import DeploymentMissing
@@ -31,6 +34,8 @@ class Deployment:
     evm_version: str
     deploy_block: int
     contracts: dict[str, DeployedContract] = field(default_factory=dict)
+    genesis_hash: str | None = None  # block 0 of the chain deployed on (older records: None)
+    deploy_block_hash: str | None = None
     reused: bool = False
 
     def address(self, name: str) -> str:
@@ -82,11 +87,29 @@ SUITE: list[tuple[str, ConstructorArgs]] = [
 ]
 
 
-def _still_there(w3: Web3, deployment: Deployment) -> bool:
-    return all(
-        len(w3.eth.get_code(Web3.to_checksum_address(c.address))) > 0
-        for c in deployment.contracts.values()
-    )
+def _block_hash(w3: Web3, number: int) -> str | None:
+    try:
+        block = w3.eth.get_block(number)
+    except BlockNotFound:
+        return None
+    return "0x" + bytes(block["hash"]).hex()
+
+
+def mismatch(w3: Web3, deployment: Deployment) -> str | None:
+    """Why the chain behind `w3` does not hold `deployment`, or None when it does: the genesis
+    and deploy block hashes it recorded, and code at every address."""
+    if deployment.genesis_hash is not None and _block_hash(w3, 0) != deployment.genesis_hash:
+        return "the chain's genesis block differs from the one deployed on (a new chain)"
+    if deployment.deploy_block_hash is not None:
+        now = _block_hash(w3, deployment.deploy_block)
+        if now != deployment.deploy_block_hash:
+            return f"block {deployment.deploy_block}, where the suite was deployed, " + (
+                "is not on this chain" if now is None else "has another hash now"
+            )
+    for name, c in deployment.contracts.items():
+        if len(w3.eth.get_code(Web3.to_checksum_address(c.address))) == 0:
+            return f"no code at {name}'s address {c.address}"
+    return None
 
 
 def deploy_suite(
@@ -105,7 +128,7 @@ def deploy_suite(
         not force
         and existing is not None
         and existing.source_hash == build.source_hash
-        and _still_there(w3, existing)
+        and mismatch(w3, existing) is None
     ):
         existing.reused = True
         return existing
@@ -117,6 +140,7 @@ def deploy_suite(
         source_hash=build.source_hash,
         evm_version=build.evm_version,
         deploy_block=0,
+        genesis_hash=_block_hash(w3, 0),
     )
     for name, args in SUITE:
         if name not in build.artifacts:
@@ -133,6 +157,7 @@ def deploy_suite(
         )
         if not deployment.deploy_block:
             deployment.deploy_block = int(receipt["blockNumber"])
+            deployment.deploy_block_hash = "0x" + bytes(receipt["blockHash"]).hex()
     if after_deploy is not None:
         after_deploy(tx, build, deployment)
     deployments_dir.mkdir(parents=True, exist_ok=True)

@@ -43,6 +43,15 @@ class DeploymentMissing(LedgerError):
         super().__init__(f"no {contract} deployment for chain {chain_id}: run `essl deploy` first")
 
 
+class DeploymentGone(LedgerError):
+    def __init__(self, chain_id: int, path: str, reason: str) -> None:
+        super().__init__(
+            f"{path} records a suite that chain {chain_id} does not have: {reason}. "
+            "Point ESSL_RPC_URL at the chain it was deployed on, or run `essl deploy` to "
+            "deploy the suite on this one (state kept for the old chain is not reused)"
+        )
+
+
 class TransactionFailed(LedgerError):
     def __init__(self, tx_hash: str, reason: str) -> None:
         self.tx_hash = tx_hash

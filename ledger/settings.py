@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EVM_VERSIONS = ("london", "paris", "shanghai", "cancun", "prague")
@@ -29,7 +29,13 @@ class LedgerSettings(BaseSettings):
     receipt_timeout_s: float = 120.0
     state_dir: Path = Path(".essl")
     deployments_dir: Path = Path("deployments")
-    database_url: str = "sqlite:///.essl/ledger.sqlite"
+    database_url: str = ""  # default: sqlite:///<state_dir>/ledger.sqlite
+
+    @model_validator(mode="after")
+    def _database_in_state_dir(self) -> LedgerSettings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.state_dir / 'ledger.sqlite'}"
+        return self
 
 
 @lru_cache
