@@ -5,6 +5,7 @@ nodes with a 2-of-3 threshold. Keys are deterministic so every run tells the sam
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -12,8 +13,10 @@ from eth_hash.auto import keccak
 
 from ledger.client import Ledger
 from ledger.keys import devnet_keys
-from ledger.registry import DeviceKind, RegistryClient, StationParams
+from ledger.onboarding import apply, plan, signing_ledgers
+from ledger.registry import DeviceKind, StationParams
 from ledger.reports import IntervalReport, ordered_signatures, sign_report
+from ledger.station_file import StationFile, parse_station_file
 
 DAY_START = 1_795_363_200  # 2026-11-22 16:00 UTC = 2026-11-23 00:00 in China (UTC+8)
 INTERVAL_S = 900
@@ -122,35 +125,77 @@ def demo_world() -> World:
     )
 
 
+LEASE_FROM = DAY_START - 86_400
+LEASE_TO = DAY_START + 365 * 86_400
+DEMO_STATION_FILE = Path(__file__).with_name("qinghai_station.toml")
+
+
+def world_station_file(world: World) -> StationFile:
+    """The world as a station file, signed by its own admin, station and grid operators."""
+    kinds = {
+        DeviceKind.REVENUE_METER: "meter",
+        DeviceKind.BMS: "bms",
+        DeviceKind.GATEWAY: "gateway",
+    }
+    s = world.station
+    data: dict[str, object] = {
+        "station": {
+            "external_code": s.external_code,
+            "operator": s.operator,
+            "rated_power_w": s.rated_power_w,
+            "capacity_wh": s.capacity_wh,
+            "round_trip_efficiency_bps": s.round_trip_efficiency_bps,
+            "region": s.region,
+            "interval_seconds": s.interval_seconds,
+            "grid_start": s.grid_start,
+        },
+        "roles": {
+            "grid_operators": [world.grid_operator.address],
+            "verifiers": [world.verifier.address],
+            "regulators": [world.regulator.address],
+        },
+        "oracle": {
+            "threshold": world.threshold,
+            "signers": sorted((o.address for o in world.oracles), key=lambda a: int(a, 16)),
+        },
+        "devices": [
+            {
+                "name": d.name,
+                "kind": kinds[d.kind],
+                "signer": d.address,
+                "external_code": d.external_code,
+                "rated_power_w": d.rated_power_w,
+                "accuracy_class_bps": d.accuracy_class_bps,
+            }
+            | ({"participant": d.participant} if d.participant else {})
+            for d in world.devices
+        ],
+        "leases": [
+            {
+                "participant": p.address,
+                "name": p.name,
+                "leased_wh": p.leased_wh,
+                "valid_from": LEASE_FROM,
+                "valid_to": LEASE_TO,
+            }
+            for p in world.participants
+        ],
+        "signers": {
+            "admin": {"key": world.admin.key.hex()},
+            "station_operator": {"key": world.station_operator.key.hex()},
+            "grid_operator": {"key": world.grid_operator.key.hex()},
+        },
+    }
+    return parse_station_file(data, "demo world")
+
+
 def register_world(ledger: Ledger, world: World) -> int:
-    """Register roles, the station, its devices, the leases and the oracle set. Returns the
-    station id; a world already registered on this chain is found and reused."""
-    registry = RegistryClient(ledger)
-    existing = registry.device_of(world.devices[0].address)
-    if existing:
-        return int(registry.device(existing)["station_id"])
-    registry.grant("GRID_OPERATOR_ROLE", world.grid_operator.address)
-    registry.grant("STATION_OPERATOR_ROLE", world.station_operator.address)
-    registry.grant("VERIFIER_ROLE", world.verifier.address)
-    registry.grant("REGULATOR_ROLE", world.regulator.address)
-    station_id = registry.register_station(world.station)
-    for d in world.devices:
-        registry.register_device(
-            station_id,
-            d.kind,
-            d.address,
-            accuracy_class_bps=d.accuracy_class_bps,
-            rated_power_w=d.rated_power_w,
-            external_code=d.external_code,
-        )
-    for p in world.participants:
-        registry.set_lease(
-            station_id, p.address, p.leased_wh, DAY_START - 86_400, DAY_START + 365 * 86_400
-        )
-    registry.set_oracle_set(
-        sorted((o.address for o in world.oracles), key=lambda a: int(a, 16)), world.threshold
-    )
-    return station_id
+    """Bring the chain to the world's station file (roles, the station, its devices, the
+    leases and the oracle set), each write signed by its party. Returns the station id; a world
+    already registered on this chain plans no change and is reused."""
+    spec = world_station_file(world)
+    the_plan = plan(ledger, spec)
+    return apply(the_plan, signing_ledgers(ledger, spec))
 
 
 def oracle_signatures(
