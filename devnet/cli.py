@@ -21,6 +21,7 @@ app = typer.Typer(
 )
 app.add_typer(chain.devnet_app, name="devnet")
 app.command()(chain.deploy)
+app.command()(chain.abi)
 app.command()(serve.index)
 app.add_typer(serve.api_app, name="api")
 app.add_typer(station.station_app, name="station")

@@ -23,6 +23,8 @@ class Artifact:
     name: str
     abi: list[dict[str, Any]]
     bytecode: str
+    source: str = ""  # e.g. contracts/Registry.sol
+    metadata: str = ""  # solc's metadata JSON, as the compiler wrote it (Sourcify reads it)
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class Build:
     evm_version: str
     artifacts: dict[str, Artifact]
     from_cache: bool
+    runs: int = 200
+    sources_used: tuple[str, ...] = ()  # every source the compiler read, imports included
 
     def __getitem__(self, name: str) -> Artifact:
         return self.artifacts[name]
@@ -62,7 +66,8 @@ def _lock_digest() -> str:
 
 def source_hash(sources: dict[str, str], evm_version: str, runs: int) -> str:
     h = hashlib.sha256()
-    h.update(json.dumps({"evm": evm_version, "runs": runs, "lock": _lock_digest()}).encode())
+    settings = {"evm": evm_version, "runs": runs, "lock": _lock_digest(), "format": 2}
+    h.update(json.dumps(settings).encode())
     for path, text in sorted(sources.items()):
         h.update(path.encode() + b"\0" + text.encode() + b"\0")
     return h.hexdigest()
@@ -104,11 +109,7 @@ def compile_suite(
     standard_json = {
         "language": "Solidity",
         "sources": {path: {"content": text} for path, text in sources.items()},
-        "settings": {
-            "evmVersion": evm_version,
-            "optimizer": {"enabled": True, "runs": runs},
-            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object"]}},
-        },
+        "settings": compiler_settings(evm_version, runs),
     }
     output = _run_solc(standard_json)
     errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
@@ -121,11 +122,18 @@ def compile_suite(
         for name, data in contracts.items():
             code = data["evm"]["bytecode"]["object"]
             if code:  # interfaces and abstract contracts have no bytecode
-                artifacts[name] = {"abi": data["abi"], "bytecode": "0x" + code}
+                artifacts[name] = {
+                    "abi": data["abi"],
+                    "bytecode": "0x" + code,
+                    "source": path,
+                    "metadata": data.get("metadata", ""),
+                }
     record = {
         "source_hash": digest,
         "compiler": compiler_version(),
         "evm_version": evm_version,
+        "runs": runs,
+        "sources_used": sorted(output.get("sources", {})),
         "artifacts": artifacts,
     }
     build_dir.mkdir(parents=True, exist_ok=True)
@@ -133,6 +141,15 @@ def compile_suite(
     tmp.write_text(json.dumps(record))
     tmp.replace(cache)
     return _build_from(record, from_cache=False)
+
+
+def compiler_settings(evm_version: str, runs: int) -> dict[str, Any]:
+    """The solc settings of every build (and of the published verification input)."""
+    return {
+        "evmVersion": evm_version,
+        "optimizer": {"enabled": True, "runs": runs},
+        "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "metadata"]}},
+    }
 
 
 def _run_solc(standard_json: dict[str, Any]) -> dict[str, Any]:
@@ -167,8 +184,16 @@ def _build_from(record: dict[str, Any], *, from_cache: bool) -> Build:
         compiler=record["compiler"],
         evm_version=record["evm_version"],
         artifacts={
-            name: Artifact(name=name, abi=a["abi"], bytecode=a["bytecode"])
+            name: Artifact(
+                name=name,
+                abi=a["abi"],
+                bytecode=a["bytecode"],
+                source=a.get("source", ""),
+                metadata=a.get("metadata", ""),
+            )
             for name, a in record["artifacts"].items()
         },
         from_cache=from_cache,
+        runs=record.get("runs", 200),
+        sources_used=tuple(record.get("sources_used", ())),
     )

@@ -16,6 +16,8 @@ from web3.exceptions import BlockNotFound
 
 from ledger.compile import Build
 from ledger.errors import DeploymentMissing
+from ledger.publish import write_verification
+from ledger.reverts import abi_type
 from ledger.tx import TxManager
 
 
@@ -24,6 +26,7 @@ class DeployedContract:
     address: str
     tx_hash: str
     block: int
+    constructor_args: str = "0x"  # ABI-encoded, as explorers ask for them
 
 
 @dataclass
@@ -147,13 +150,15 @@ def deploy_suite(
             continue
         artifact = build[name]
         factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-        receipt = tx.transact(factory.constructor(*args(addresses, tx.address)))
+        values = args(addresses, tx.address)
+        receipt = tx.transact(factory.constructor(*values))
         address = str(receipt["contractAddress"])
         addresses[name] = address
         deployment.contracts[name] = DeployedContract(
             address=address,
             tx_hash=receipt["transactionHash"].to_0x_hex(),
             block=int(receipt["blockNumber"]),
+            constructor_args=_encoded_args(w3, artifact.abi, values),
         )
         if not deployment.deploy_block:
             deployment.deploy_block = int(receipt["blockNumber"])
@@ -163,4 +168,14 @@ def deploy_suite(
     deployments_dir.mkdir(parents=True, exist_ok=True)
     path = deployment_path(deployments_dir, chain_id)
     path.write_text(json.dumps(deployment.to_json(), indent=2) + "\n")
+    deployed = {n: (c.address, c.constructor_args) for n, c in deployment.contracts.items()}
+    write_verification(build, chain_id, deployed, deployments_dir)
     return deployment
+
+
+def _encoded_args(w3: Web3, abi: list[dict[str, Any]], values: list[Any]) -> str:
+    ctor = next((i for i in abi if i.get("type") == "constructor"), None)
+    if ctor is None:
+        return "0x"
+    types = [abi_type(i) for i in ctor["inputs"]]
+    return "0x" + bytes(w3.codec.encode(types, values)).hex()

@@ -78,3 +78,28 @@ def deploy(
     out.print(f"{word} on chain {dep.chain_id}: {path}")
     for name, c in dep.contracts.items():
         out.print(f"  {name:<18} {c.address}")
+
+
+def abi(
+    check: Annotated[
+        bool, typer.Option("--check", help="Only compare; exit 1 naming what differs.")
+    ] = False,
+) -> None:
+    """Write abi/<Contract>.json for every suite contract from the sources (what ethers, viem
+    and cast users load), or check that the committed files match them."""
+    from ledger.compile import compile_suite
+    from ledger.publish import ABI_DIR, abi_drift, export_abis
+
+    settings = get_settings()
+    build = compile_suite(evm_version=settings.evm_version, runs=settings.optimizer_runs)
+    if check:
+        drift = abi_drift(build)
+        for line in drift:
+            out.print(f"{ABI_DIR.name}/{line}")
+        if drift:
+            out.print("run `essl abi` to rewrite them")
+            raise typer.Exit(1)
+        out.print(f"{ABI_DIR.name}/ matches the contracts")
+        return
+    for path in export_abis(build):
+        out.print(f"wrote {ABI_DIR.name}/{path.name}")
