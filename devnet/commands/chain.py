@@ -35,6 +35,32 @@ def devnet_up(
     out.print(f"devnet running: {rec.url} (pid {rec.pid}, hardfork {rec.hardfork})")
 
 
+@devnet_app.command("fund")
+def devnet_fund(
+    address: Annotated[str, typer.Argument(help="The account to fund (0x...).")],
+    eth: Annotated[float, typer.Option(help="How much ETH to send.")] = 10.0,
+    rpc: RpcOption = None,
+) -> None:
+    """Faucet for participants and regulators joining the devnet: send ETH from the devnet's
+    funded key (ESSL_PRIVATE_KEY, else anvil key 0). Refused on any chain but the devnet."""
+    from web3 import Web3
+
+    from devnet.faucet import fund
+    from ledger.tx import connect
+
+    settings = settings_with(rpc)
+    w3 = connect(settings.rpc_url)
+    if not Web3.is_address(address):
+        raise typer.BadParameter(f"{address!r} is not a 0x address", param_hint="ADDRESS")
+    if eth <= 0:
+        raise typer.BadParameter("must be more than 0", param_hint="--eth")
+    tx_hash, balance = fund(w3, settings, Web3.to_checksum_address(address), eth)
+    out.print(
+        f"sent {eth:g} ETH to {address} (tx {tx_hash}); balance now {balance:g} ETH",
+        soft_wrap=True,
+    )
+
+
 @devnet_app.command("down")
 def devnet_down() -> None:
     """Stop the background devnet (saving its state when it was started with --state)."""
