@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ledger.errors import LedgerError
+from ledger.logs import event_logs
 from ledger.reports import ParticipantRecord, participant_records
 from ledger.storage import CurtailedCharge, StorageLedgerClient
 from ledger.tx import receipt_hash
@@ -46,10 +47,10 @@ def booked_records(
     storage: StorageLedgerClient, station_id: int, interval_start: int
 ) -> dict[str, ParticipantRecord]:
     """The interval's per-participant deltas from its ReportAccepted event, by address."""
-    event = storage.contract.events.ReportAccepted()
-    logs = event.get_logs(
+    logs = event_logs(
+        storage.contract.events.ReportAccepted(),
         argument_filters={"stationId": station_id, "intervalStart": interval_start},
-        from_block=0,
+        from_block=storage.ledger.deployment.deploy_block,
     )
     if not logs:
         raise ReportNotBooked(station_id, interval_start)

@@ -17,6 +17,7 @@ from eth_utils import to_checksum_address
 
 from ledger.client import Ledger
 from ledger.errors import LedgerError
+from ledger.logs import event_logs
 from ledger.registry import DeviceKind, RegistryClient, StationParams, region_bytes
 from ledger.station_file import KINDS, DeviceSpec, Party, StationFile
 
@@ -457,8 +458,8 @@ def describe(ledger: Ledger, station_id: int) -> dict[str, Any]:
     registry = RegistryClient(ledger)
     events = registry.contract.events
     first = ledger.deployment.deploy_block
-    registered = events.StationRegistered().get_logs(
-        argument_filters={"stationId": station_id}, from_block=first
+    registered = event_logs(
+        events.StationRegistered(), argument_filters={"stationId": station_id}, from_block=first
     )
     if not registered:
         raise StationDrift(f"station {station_id}", "not registered on this chain")
@@ -467,8 +468,8 @@ def describe(ledger: Ledger, station_id: int) -> dict[str, Any]:
     assert state.params is not None
     codes = {
         int(e["args"]["deviceId"]): str(e["args"]["externalCode"])
-        for e in events.DeviceRegistered().get_logs(
-            argument_filters={"stationId": station_id}, from_block=first
+        for e in event_logs(
+            events.DeviceRegistered(), argument_filters={"stationId": station_id}, from_block=first
         )
     }
     p = state.params
