@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test test-second-node lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required (set PYTHON=python3.11)")'
@@ -20,11 +20,20 @@ node_modules/.installed: package.json package-lock.json
 
 setup: $(BIN)/.installed node_modules/.installed
 
+# The node matrix's second leg: Hardhat Network (EDR), its own npm package (not needed otherwise).
+HARDHAT := devnet/nodes/hardhat
+$(HARDHAT)/node_modules/.installed: $(HARDHAT)/package.json $(HARDHAT)/package-lock.json
+	npm ci --prefix $(HARDHAT) --no-audit --no-fund --loglevel=error
+	@touch $@
+
 demo: setup
 	$(BIN)/essl demo $(ARGS)
 
 test: setup lint
 	$(BIN)/pytest $(ARGS)
+
+test-second-node: setup $(HARDHAT)/node_modules/.installed
+	ESSL_TEST_NODE=hardhat $(BIN)/pytest tests/second_node $(ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

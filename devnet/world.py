@@ -4,6 +4,7 @@ nodes with a 2-of-3 threshold. Keys are deterministic so every run tells the sam
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,8 +70,10 @@ def device_key(name: str) -> LocalAccount:
     return Account.from_key(keccak(f"essl-demo-device:{name}".encode()))
 
 
-def demo_world() -> World:
-    keys = [Account.from_key(k) for k in devnet_keys()]
+def demo_world(keys: Sequence[str] | None = None) -> World:
+    """The demo world; `keys` are 13 private keys for its parties (default: anvil's public
+    devnet keys, which only the devnet accepts)."""
+    keys = [Account.from_key(k) for k in (keys or devnet_keys())]
     participants = (
         Participant("Qinghai Wind 1", "generator", keys[5], 30 * MWH),
         Participant("Golmud Solar 2", "generator", keys[6], 30 * MWH),
