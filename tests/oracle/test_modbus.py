@@ -9,9 +9,9 @@ import pytest
 from oracle.reading import OVER_TEMP_ALARM, DeviceDomain, address_of, recover_signer
 from oracle.sources.modbus import SunSpecModbusSource
 from oracle.sources.simulator import derived_key
-from tests.oracle.sunspec_server import MeterModel, SunSpecBatteryServer
 from oracle.validate import DeviceInfo, StationInfo, Validator
 from tests.oracle.conftest import DAY_START
+from tests.oracle.sunspec_server import MeterModel, SunSpecBatteryServer
 
 KEY = derived_key(8, "gateway")
 PARTICIPANT = address_of(derived_key(8, "participant"))
