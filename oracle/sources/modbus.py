@@ -56,6 +56,8 @@ class _Unwrapper:
 def _scaled_int(point: Any) -> int:
     """value x 10^sf in integers (counters)."""
     raw = point.value
+    if raw is None and str(point.pdef.get("type", "")).startswith("acc"):
+        raw = 0  # SunSpec accumulators read 0 as "not implemented": a fresh meter is at 0 Wh
     if raw is None:
         raise DeviceDataMissing("the meter", f"point {point.pdef['name']}")
     sf_point = point.model.points.get(point.sf) if point.sf else None
@@ -115,6 +117,9 @@ class SunSpecModbusSource:
     def device_address(self) -> str:
         return self._device_address
 
+    def close(self) -> None:
+        self._client.disconnect()
+
     def state(self) -> dict[str, Any]:
         """What a restart must not forget (JSON-able)."""
         return {
@@ -153,15 +158,15 @@ class SunSpecModbusSource:
         meter = models[self.meter_model][0]
         bank = models[803][0] if 803 in models else None
         try:
-            self._client.connect()
+            if not self._client.is_connected():
+                self._client.connect()  # kept open between polls; opened again after an error
             battery.read()
             meter.read()
             if bank is not None:
                 bank.read()
         except (SunSpecModbusClientError, ModbusClientError, OSError) as exc:
-            raise SourceUnavailable(f"SunSpec device at {self.host}:{self.port}", str(exc)) from exc
-        finally:
             self._client.disconnect()
+            raise SourceUnavailable(f"SunSpec device at {self.host}:{self.port}", str(exc)) from exc
         if self.meter_model == 701:
             charged = _scaled_int(meter.TotWhAbs)
             discharged = _scaled_int(meter.TotWhInj)
@@ -271,6 +276,13 @@ class ModbusPoller:
             first = now - period if last is None else max(last, now - period)
             due.append(self._slot_after(first, period))
         failures = [0] * len(self.devices)
+        try:
+            yield from self._poll(due, failures)
+        finally:
+            for device in self.devices:
+                device.close()
+
+    def _poll(self, due: list[int], failures: list[int]) -> Iterator[SignedReading]:
         while True:
             slot = min(due)
             if not self._sleep_until(slot):
