@@ -99,7 +99,7 @@ def test_essl_oracle_run_polls_a_modbus_station_and_books_every_interval(
     driver.start()
     try:
         proc = essl_oracle(path)
-        output, errors = proc.communicate(timeout=180)
+        _, errors = proc.communicate(timeout=180)
     finally:
         stop.set()
         driver.join(5)
