@@ -50,14 +50,18 @@ EXIT_GAVE_UP = 4  # the same failure came back max_failures times in a row
 class Clock:
     """Simulated time: `start` at the first call, advancing `speed` simulated s per wall s.
     Speed 0 means unthrottled for the simulator and files (every interval is due at once:
-    `now()` is far ahead), and real time for live devices (`time()` is the wall clock)."""
+    `now()` is far ahead) and, with `realtime` (live devices), the wall clock: an interval is
+    due when it has ended, and `time()` stamps readings in real UTC."""
 
-    def __init__(self, start: int, speed: float) -> None:
+    def __init__(self, start: int, speed: float, *, realtime: bool = False) -> None:
         self.start = start
         self.speed = speed
+        self.realtime = realtime and speed == 0
         self.wall0 = time.monotonic()
 
     def now(self) -> int:
+        if self.realtime:
+            return int(time.time())
         if self.speed == 0:
             return 2**62
         return self.start + int((time.monotonic() - self.wall0) * self.speed)
@@ -186,7 +190,7 @@ def make_feed(
     live ones (MQTT, Modbus) start receiving here, not when the first interval falls due.
     The simulator is deterministic."""
     src = config.source
-    clock = clock or Clock(config.start, config.speed)
+    clock = clock or Clock(config.start, config.speed, realtime=True)
     first = config.start if first_interval is None else first_interval
     if isinstance(src, SimulatorSourceConfig):
         return _simulator(config, src, station, domain)
@@ -341,7 +345,8 @@ def build_oracle(
     quarantine = Quarantine(outbox.engine)
     inbox = DurableInbox(outbox)
     first = next_interval(outbox, config, station.interval_s)
-    clock = clock or Clock(first, config.speed)
+    live = isinstance(config.source, MqttSourceConfig | ModbusSourceConfig)
+    clock = clock or Clock(first, config.speed, realtime=live)
     chain = ChainContext(
         chain_id=ledger.chain_id,
         ledger_address=ledger.deployment.address("StorageLedger"),
