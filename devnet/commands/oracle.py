@@ -30,10 +30,11 @@ def _when(ts: int) -> str:
 
 # One line per item (rich wraps them); escaped so [tables] are not read as markup.
 RUN_EPILOG = escape(
-    "Exit codes: 0 all good. 1 error at start (bad config, chain or device unreachable). "
+    "Exit codes: 0 all good. 1 error at start (bad config, chain or MQTT broker unreachable). "
     "3 reports refused on-chain (outbox state failed, e.g. StorageLedgerLeaseExceeded). "
-    "4 gave up: the same failure max_failures times in a row, or the chain unreachable 20 "
-    "times; a supervisor may restart it: the outbox resumes where it stopped.\n\n"
+    "4 gave up: the same failure max_failures times in a row (e.g. a Modbus device that "
+    "stopped answering), or the chain unreachable 20 times; a supervisor may restart it: the "
+    "outbox resumes where it stopped.\n\n"
     "Top level: rpc_url, deployments_dir, data_dir, archive_dir, station_id, threshold, "
     "start (first interval, unix s), end, speed (simulated s per wall s; 0: unthrottled for "
     "simulator and replay, real time for live devices), exchange_url, clock_skew_s, "
