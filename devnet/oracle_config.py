@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from devnet.world import DAY_START, PARTICIPANT_POWER_W, World
-from oracle.config import OracleConfig
+from oracle.config import ModbusSourceConfig, OracleConfig, SimulatorSourceConfig
 
 
 def demo_oracle_config(
@@ -96,10 +96,14 @@ def _reveal(data: dict[str, Any], config: OracleConfig) -> None:
         if raw.key is not None:
             node["key"] = raw.key.get_secret_value()
     src = config.source
-    if src.bms_key is not None:
+    if isinstance(src, SimulatorSourceConfig):
         data["source"]["bms_key"] = src.bms_key.get_secret_value()
-    for item, raw_p in zip(data["source"]["participants"], src.participants, strict=True):
-        item["meter_key"] = raw_p.meter_key.get_secret_value()
+        for item, raw_p in zip(data["source"]["participants"], src.participants, strict=True):
+            item["meter_key"] = raw_p.meter_key.get_secret_value()
+    if isinstance(src, ModbusSourceConfig):
+        for item, raw_d in zip(data["source"]["devices"], src.devices, strict=True):
+            if raw_d.key is not None:
+                item["key"] = raw_d.key.get_secret_value()
 
 
 def _value(v: Any) -> str:

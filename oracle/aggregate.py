@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ledger.merkle import MerkleTree
 from ledger.reports import IntervalReport, ParticipantDelta
+from oracle.errors import IntervalEmpty
 from oracle.reading import ZERO_ADDRESS, SignedReading
 
 
@@ -35,8 +36,10 @@ class IntervalBatch:
 def batch_of(
     station_id: int, interval_start: int, interval_end: int, readings: Sequence[SignedReading]
 ) -> IntervalBatch:
+    """The interval's accepted readings and their Merkle tree. Raises `IntervalEmpty` when
+    there are none: such an interval is a gap, not a report."""
     if not readings:
-        raise ValueError(f"interval {interval_start} of station {station_id} has no readings")
+        raise IntervalEmpty(station_id, interval_start)
     tree = MerkleTree.from_leaf_hashes([r.leaf() for r in readings])
     return IntervalBatch(station_id, interval_start, interval_end, tuple(readings), tree)
 

@@ -1,6 +1,9 @@
 """The oracle's configuration file (TOML): the chain, the station, the nodes and their keys,
 meter channels and the device source. Curtailment is not the oracle's to designate: the grid
-operator attests it on-chain (`essl curtailment ...`)."""
+operator attests it on-chain (`essl curtailment ...`).
+
+Every table refuses keys it does not know, by name: a typo (`hots = ...`) is an error, never
+a setting silently left at its default."""
 
 from __future__ import annotations
 
@@ -9,12 +12,14 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from oracle.errors import OracleError
 
 Address = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]
+DEVNET_CHAIN_ID = 31337
+SOURCE_KINDS = ("simulator", "replay", "mqtt", "modbus")
 
 
 class ConfigError(OracleError):
@@ -22,34 +27,72 @@ class ConfigError(OracleError):
         super().__init__(f"{path}: " + "; ".join(problems))
 
 
-class NodeConfig(BaseModel):
-    name: str
+class Table(BaseModel):
+    """A TOML table: unknown keys are refused by name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class KeyRef(Table):
+    """A signing key: `key_env` names an environment variable holding it; an inline `key` is
+    for the devnet only (chain 31337)."""
+
     key_env: str | None = None
-    key: SecretStr | None = None  # inline keys are for the devnet only (chain 31337)
+    key: SecretStr | None = None
 
-    @model_validator(mode="after")
-    def _one_key(self) -> NodeConfig:
+    def _check_one_key(self, who: str) -> None:
         if (self.key_env is None) == (self.key is None):
-            raise ValueError(f"node {self.name}: give exactly one of key_env or key")
-        return self
+            raise ValueError(f"{who}: give exactly one of key_env or key")
 
-    def private_key(self) -> bytes:
+    def load_key(self, who: str, chain_id: int | None = None) -> bytes:
+        """The key's 32 bytes. With `chain_id`, an inline key off the devnet is refused."""
         if self.key is not None:
-            return bytes.fromhex(self.key.get_secret_value().removeprefix("0x"))
+            if chain_id is not None and chain_id != DEVNET_CHAIN_ID:
+                raise OracleError(
+                    f"{who}: an inline key is for the devnet (chain {DEVNET_CHAIN_ID}) only; "
+                    f"chain {chain_id} needs key_env naming an environment variable"
+                )
+            return _hex_key(who, self.key.get_secret_value())
         assert self.key_env is not None
         value = os.environ.get(self.key_env)
         if not value:
-            raise OracleError(f"node {self.name}: set {self.key_env} to its private key")
-        return bytes.fromhex(value.removeprefix("0x"))
+            raise OracleError(f"{who}: set {self.key_env} to its private key")
+        return _hex_key(who, value)
 
 
-class MeterChannel(BaseModel):
+def _hex_key(who: str, text: str) -> bytes:
+    try:
+        key = bytes.fromhex(text.removeprefix("0x"))
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise OracleError(f"{who}: the key must be 32 bytes of hex (0x + 64 hex digits)")
+    return key
+
+
+class NodeConfig(KeyRef):
+    name: str
+
+    @model_validator(mode="after")
+    def _one_key(self) -> NodeConfig:
+        self._check_one_key(f"node {self.name}")
+        return self
+
+    def private_key(self) -> bytes:
+        return self.load_key(f"node {self.name}")
+
+
+class MeterChannel(Table):
+    """A meter device and the participant channel it measures. `acc32 = true` is for devices
+    that sign their own 32-bit accumulators (the validator unwraps their rollovers); a device
+    polled by the Modbus source must not set it (that source unwraps before signing)."""
+
     device: Address
     participant: Address
     acc32: bool = False
 
 
-class SimParticipantConfig(BaseModel):
+class SimParticipantConfig(Table):
     address: Address
     role: Literal["generator", "consumer"]
     lease_wh: int = Field(gt=0)
@@ -57,27 +100,89 @@ class SimParticipantConfig(BaseModel):
     meter_key: SecretStr
 
 
-class SourceConfig(BaseModel):
-    kind: Literal["simulator", "replay", "mqtt", "modbus"]
+class SimulatorSourceConfig(Table):
+    """The built-in station simulator (deterministic from `seed`)."""
+
+    kind: Literal["simulator"]
     seed: int = 1
-    bms_key: SecretStr | None = None
-    participants: list[SimParticipantConfig] = []
-    path: Path | None = None
-    url: str | None = None
+    bms_key: SecretStr
+    participants: list[SimParticipantConfig] = Field(min_length=1)
+
+
+class ReplaySourceConfig(Table):
+    """A file of signed readings (.jsonl or .csv), read once; a restart resumes at the
+    durable checkpoint (byte offset, checked against the file's first line)."""
+
+    kind: Literal["replay"]
+    path: Path
+
+
+class LiveSourceConfig(Table):
+    grace_s: int = Field(
+        default=60,
+        ge=0,
+        description="an interval closes once a reading at or after its end arrived, or when "
+        "the oracle clock passed its end by grace_s (then what is missing is missing)",
+    )
+
+
+class MqttSourceConfig(LiveSourceConfig):
+    """A broker topic of signed JSON readings, subscribed when the oracle starts."""
+
+    kind: Literal["mqtt"]
+    url: str = Field(description="mqtt://[user:password@]host[:port]")
     topic: str = "essl/readings"
 
+
+class ModbusDeviceConfig(KeyRef):
+    """One SunSpec device (models 1, 802, optional 803, and 701 or 203) polled over Modbus
+    TCP. Its readings are signed by the gateway key (`key_env`, or `key` on the devnet); the
+    key's address is the device's signer registered on-chain."""
+
+    host: str
+    port: int = Field(default=502, ge=1, le=65_535)
+    unit_id: int = Field(default=1, ge=0, le=255)
+    participant: Address | None = Field(
+        default=None, description="the participant channel this meter serves; omit for the BMS"
+    )
+    period_s: int | None = Field(default=None, gt=0, description="overrides source.period_s")
+    timeout_s: float | None = Field(default=None, gt=0, description="overrides source.timeout_s")
+
     @model_validator(mode="after")
-    def _needs(self) -> SourceConfig:
-        if self.kind == "simulator" and (self.bms_key is None or not self.participants):
-            raise ValueError("source.kind = simulator needs bms_key and participants")
-        if self.kind == "replay" and self.path is None:
-            raise ValueError("source.kind = replay needs path")
-        if self.kind in ("mqtt", "modbus") and self.url is None:
-            raise ValueError(f"source.kind = {self.kind} needs url")
+    def _one_key(self) -> ModbusDeviceConfig:
+        self._check_one_key(f"modbus device {self.host}:{self.port} unit {self.unit_id}")
+        return self
+
+    @property
+    def name(self) -> str:
+        return f"modbus:{self.host}:{self.port}/{self.unit_id}"
+
+
+class ModbusSourceConfig(LiveSourceConfig):
+    """SunSpec devices over Modbus TCP, polled every `period_s` seconds of the oracle's clock
+    (simulated seconds when `speed` > 0, so tests run accelerated; real time when 0)."""
+
+    kind: Literal["modbus"]
+    period_s: int = Field(default=10, gt=0)
+    timeout_s: float = Field(default=2.0, gt=0)
+    devices: list[ModbusDeviceConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ModbusSourceConfig:
+        names = [d.name for d in self.devices]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"source.devices lists {', '.join(twice)} more than once")
         return self
 
 
-class OracleConfig(BaseModel):
+SourceConfig = Annotated[
+    SimulatorSourceConfig | ReplaySourceConfig | MqttSourceConfig | ModbusSourceConfig,
+    Field(discriminator="kind"),
+]
+
+
+class OracleConfig(Table):
     rpc_url: str = "http://127.0.0.1:8545"
     deployments_dir: Path = Path("deployments")
     data_dir: Path = Path(".essl/oracle")
@@ -94,6 +199,11 @@ class OracleConfig(BaseModel):
     clock_skew_s: int = 5
     soc_min_bps: int = 1_000
     soc_max_bps: int = 9_500
+    max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="stop (exit 4) after the same error this many times in a row",
+    )
     nodes: list[NodeConfig] = Field(min_length=1)
     meters: list[MeterChannel] = []
     source: SourceConfig
@@ -130,8 +240,29 @@ def load_config(path: Path) -> OracleConfig:
     try:
         return OracleConfig.model_validate(data)
     except ValidationError as exc:
-        problems = [
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" if e["loc"] else e["msg"]
-            for e in exc.errors()
-        ]
-        raise ConfigError(path, problems) from exc
+        raise ConfigError(path, problems(exc)) from exc
+
+
+def problems(exc: ValidationError) -> list[str]:
+    """Each validation error as `where: what`, an unknown key as the key and its table."""
+    out = []
+    for e in exc.errors():
+        loc = _table_path(e["loc"])
+        if e["type"] == "extra_forbidden" and loc:
+            *table, key = loc
+            where = ".".join(str(p) for p in table if not isinstance(p, int)) or "top level"
+            entry = [p for p in table if isinstance(p, int)]
+            nth = f" (entry {entry[-1] + 1})" if entry else ""
+            out.append(f"unknown key '{key}' in [{where}]{nth}")
+        elif loc:
+            out.append(f"{'.'.join(str(p) for p in loc)}: {e['msg']}")
+        else:
+            out.append(e["msg"])
+    return out
+
+
+def _table_path(loc: tuple[int | str, ...]) -> list[int | str]:
+    # A tagged union puts its tag in the location (source.modbus.devices...): leave it out.
+    return [
+        p for i, p in enumerate(loc) if not (i > 0 and loc[i - 1] == "source" and p in SOURCE_KINDS)
+    ]

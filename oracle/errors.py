@@ -9,6 +9,8 @@ from ledger.errors import LedgerError, MalformedReading, SignatureInvalid
 # are re-exported here so `from oracle.errors import MalformedReading` keeps working.
 __all__ = [
     "DeviceDataMissing",
+    "GaveUp",
+    "IntervalEmpty",
     "MalformedReading",
     "OracleError",
     "SignatureInvalid",
@@ -46,3 +48,26 @@ class DeviceDataMissing(OracleError):
 
     def __init__(self, device: str, what: str) -> None:
         super().__init__(f"{device} does not provide {what}: check the device's SunSpec map")
+
+
+class IntervalEmpty(OracleError, ValueError):
+    """No reading of the interval was accepted: there is nothing to report (a gap)."""
+
+    def __init__(self, station_id: int, interval_start: int) -> None:
+        self.station_id = station_id
+        self.interval_start = interval_start
+        super().__init__(
+            f"interval {interval_start} of station {station_id} has no accepted readings: "
+            "record it as a gap"
+        )
+
+
+class GaveUp(OracleError):
+    """The same failure came back too many times in a row: stop, so a supervisor restarts."""
+
+    def __init__(self, failures: int, last: str) -> None:
+        self.failures = failures
+        super().__init__(
+            f"gave up after the same failure {failures} times in a row: {last}. Fix the cause "
+            "and start `essl oracle run` again: it resumes from the outbox where it stopped"
+        )

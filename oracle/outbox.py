@@ -20,6 +20,9 @@ from oracle.sources import RawRejected
 from oracle.validate import DeviceState
 
 SIGNED, SUBMITTED, CONFIRMED, FAILED = "signed", "submitted", "confirmed", "failed"
+# An interval with nothing to report (no accepted readings): never sent; the next report
+# starts after it and the contract records the gap. `last_error` holds the reason.
+GAP = "gap"
 
 
 class OutboxReport(SQLModel, table=True):
@@ -102,6 +105,24 @@ class Outbox:
                 )
             )
             s.commit()
+
+    def record_gap(
+        self, station_id: int, interval_start: int, reason: str, *, rejected: int
+    ) -> None:
+        """An interval skipped without a report, with its reason, so the oracle moves on; the
+        interval's received payloads are released in the same transaction."""
+        row = OutboxReport(
+            station_id=station_id,
+            interval_start=interval_start,
+            state=GAP,
+            report_json="null",
+            signatures_json="[]",
+            readings_root="",
+            accepted=0,
+            rejected=rejected,
+            last_error=reason,
+        )
+        self.record_interval(row, [])
 
     def receive(
         self, station_id: int, interval_start: int, item: SignedReading | RawRejected

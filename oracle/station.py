@@ -1,6 +1,8 @@
 """One station's oracle work per interval: collect the readings, let the nodes agree on the
 report, quarantine the rejects, publish the batch file and put the signed report in the
-outbox (with every node's checkpoint) for the relay."""
+outbox (with every node's checkpoint) for the relay. An interval without one accepted
+reading is recorded as a gap with its reason (its rejects still go to the quarantine), and
+the oracle moves on: the next report starts after it."""
 
 from __future__ import annotations
 
@@ -13,12 +15,13 @@ from pathlib import Path
 
 from ledger.reports import ordered_signatures
 from oracle.archive import write_batch
-from oracle.feed import IntervalSource
+from oracle.errors import IntervalEmpty
+from oracle.feed import IntervalSource, Item
 from oracle.outbox import SIGNED, Outbox, OutboxReport, checkpoint_of, restore
 from oracle.quarantine import Quarantine
 from oracle.quorum import Agreement, OracleNode, agree
 from oracle.reading import SignedReading
-from oracle.validate import StationInfo
+from oracle.validate import StationInfo, Verdict
 
 log = logging.getLogger("essl.oracle")
 
@@ -31,6 +34,7 @@ class IntervalOutcome:
     reasons: dict[str, int]
     refusals: list[tuple[str, str]]
     root: str
+    gap: str | None = None  # why the interval has no report (then root is "")
 
 
 @dataclass
@@ -84,27 +88,23 @@ class StationRuntime:
     def process(self, start: int, *, now: int) -> IntervalOutcome:
         end = start + self.station.interval_s
         items = self.feed.readings_for_interval(start)
-        result = self.agreement(
-            self.nodes,
-            self.threshold,
-            self.station.station_id,
-            start,
-            end,
-            items,
-            now=now,
-            config_digest=self.chain.config_digest,
-            chain_id=self.chain.chain_id,
-            ledger_address=self.chain.ledger_address,
-        )
+        try:
+            result = self.agreement(
+                self.nodes,
+                self.threshold,
+                self.station.station_id,
+                start,
+                end,
+                items,
+                now=now,
+                config_digest=self.chain.config_digest,
+                chain_id=self.chain.chain_id,
+                ledger_address=self.chain.ledger_address,
+            )
+        except IntervalEmpty:
+            return self._gap(start, items, now)
         local = result.views[self.nodes[0].name]
-        reasons: Counter[str] = Counter()
-        for item, verdict in local.rejected:
-            assert verdict.reason is not None
-            reasons[verdict.reason.value] += 1
-            if isinstance(item, SignedReading):
-                self.quarantine.reject(item, verdict)
-            else:
-                self.quarantine.reject_raw(item)
+        reasons = self._quarantine(local.rejected)
         for name, why in result.refusals:
             log.warning("interval %d: %s refused to sign: %s", start, name, why)
         write_batch(
@@ -145,3 +145,36 @@ class StationRuntime:
             result.refusals,
             row.readings_root,
         )
+
+    def _quarantine(self, rejected: Sequence[tuple[Item, Verdict]]) -> Counter[str]:
+        reasons: Counter[str] = Counter()
+        for item, verdict in rejected:
+            assert verdict.reason is not None
+            reasons[verdict.reason.value] += 1
+            if isinstance(item, SignedReading):
+                self.quarantine.reject(item, verdict)
+            else:
+                self.quarantine.reject_raw(item)
+        return reasons
+
+    def _gap(self, start: int, items: Sequence[Item], now: int) -> IntervalOutcome:
+        """No reading was accepted. The validators' state is therefore what it was before the
+        interval (a rejected reading never changes it), so validating again gives the same
+        verdicts: those go to the quarantine, and the interval is recorded as a gap."""
+        validator = self.nodes[0].validator
+        rejected: list[tuple[Item, Verdict]] = []
+        for item in items:
+            if isinstance(item, SignedReading):
+                verdict = validator.validate(item, now)
+                assert not verdict.ok, "a gap has no accepted reading"
+            else:
+                verdict = Verdict.reject(item.reason, item.detail)
+            rejected.append((item, verdict))
+        reasons = self._quarantine(rejected)
+        why = "no readings"
+        if rejected:
+            counts = ", ".join(f"{r} x {n}" for r, n in reasons.most_common())
+            why = f"all {len(rejected)} rejected: {counts}"
+        log.warning("interval %d: recorded as a gap (%s)", start, why)
+        self.outbox.record_gap(self.station.station_id, start, why, rejected=len(rejected))
+        return IntervalOutcome(start, 0, len(rejected), dict(reasons), [], "", gap=why)

@@ -51,7 +51,10 @@ class Reason(StrEnum):
 class DeviceInfo:
     """A registered device. `sampling_period_s` None means the default for its kind; 0 turns
     the sampling-grid check off (free-running devices). `acc32` marks 32-bit accumulators
-    (SunSpec acc32) that roll over at 2^32 Wh."""
+    (SunSpec acc32) that roll over at 2^32 Wh and that the device signs as they are: the
+    validator unwraps those. A gateway that reads acc32 registers unwraps them before it
+    signs (`oracle.sources.modbus`), so its devices never carry this flag: one place per
+    device, refused at start otherwise (`oracle.service.station_facts`)."""
 
     address: str
     station_id: int

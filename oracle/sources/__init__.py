@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from oracle.errors import MalformedReading
 from oracle.reading import SignedReading
@@ -28,6 +28,17 @@ class RawRejected:
 
 class Source(Protocol):
     def readings(self) -> Iterator[SignedReading | RawRejected]: ...
+
+
+@runtime_checkable
+class Resumable(Protocol):
+    """A source that can say where it is: `checkpoint()` is its state just after the last
+    item it yielded (JSON-able), stored with that item; built again with that state it
+    resumes right after it."""
+
+    checkpoint_name: str
+
+    def checkpoint(self) -> dict[str, Any]: ...
 
 
 def parse_payload(raw: str | bytes, origin: str = "") -> SignedReading | RawRejected:

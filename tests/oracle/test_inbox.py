@@ -8,6 +8,7 @@ from pathlib import Path
 from oracle.feed import StreamFeed
 from oracle.outbox import SIGNED, Outbox, OutboxReport
 from oracle.reading import DeviceDomain, SignedReading
+from oracle.source_state import DurableInbox
 from oracle.sources.replay import ReplaySource, write_jsonl
 from tests.oracle.conftest import DAY_START, new_sim
 
@@ -26,8 +27,9 @@ def test_a_crash_mid_interval_loses_no_received_reading(
     source_file = tmp_path / "live.jsonl"
     write_jsonl(source_file, readings)
     outbox = Outbox(tmp_path / "outbox.sqlite")
+    inbox = DurableInbox(outbox)
 
-    feed = StreamFeed(ReplaySource(source_file), INTERVAL, outbox, station_id=1)
+    feed = StreamFeed(ReplaySource(source_file), INTERVAL, inbox, station_id=1)
     got = feed.readings_for_interval(DAY_START)
     assert jsons(got) == jsons(first_interval)
     assert jsons(outbox.received(1, DAY_START)) == jsons(first_interval)
@@ -37,7 +39,7 @@ def test_a_crash_mid_interval_loses_no_received_reading(
     # The process dies before recording the interval; the device does not resend.
     gone = tmp_path / "nothing.jsonl"
     gone.write_text("")
-    restarted = StreamFeed(ReplaySource(gone), INTERVAL, outbox, station_id=1)
+    restarted = StreamFeed(ReplaySource(gone), INTERVAL, inbox, station_id=1)
     assert jsons(restarted.readings_for_interval(DAY_START)) == jsons(first_interval)
 
     outbox.record_interval(

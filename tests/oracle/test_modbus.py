@@ -9,9 +9,9 @@ import pytest
 from oracle.reading import OVER_TEMP_ALARM, DeviceDomain, address_of, recover_signer
 from oracle.sources.modbus import SunSpecModbusSource
 from oracle.sources.simulator import derived_key
-from oracle.sunspec_server import MeterModel, SunSpecBatteryServer
 from oracle.validate import DeviceInfo, StationInfo, Validator
 from tests.oracle.conftest import DAY_START
+from tests.oracle.sunspec_server import MeterModel, SunSpecBatteryServer
 
 KEY = derived_key(8, "gateway")
 PARTICIPANT = address_of(derived_key(8, "participant"))
@@ -65,7 +65,7 @@ def test_counter_rollover_end_to_end(server: SunSpecBatteryServer, domain: Devic
 
 def test_unreachable_device_raises(domain: DeviceDomain) -> None:
     from oracle.errors import SourceUnavailable
-    from oracle.sunspec_server import free_port
+    from tests.oracle.sunspec_server import free_port
 
     source = SunSpecModbusSource(
         "127.0.0.1", free_port(), key=KEY, device_address=address_of(KEY), domain=domain,
