@@ -73,13 +73,13 @@ def device_key(name: str) -> LocalAccount:
 def demo_world(keys: Sequence[str] | None = None) -> World:
     """The demo world; `keys` are 13 private keys for its parties (default: anvil's public
     devnet keys, which only the devnet accepts)."""
-    keys = [Account.from_key(k) for k in (keys or devnet_keys())]
+    accounts = [Account.from_key(k) for k in (keys or devnet_keys())]
     participants = (
-        Participant("Qinghai Wind 1", "generator", keys[5], 30 * MWH),
-        Participant("Golmud Solar 2", "generator", keys[6], 30 * MWH),
-        Participant("Hainan PV 3", "generator", keys[7], 20 * MWH),
-        Participant("Xining Steel", "consumer", keys[8], 35 * MWH),
-        Participant("Haidong Data Center", "consumer", keys[9], 25 * MWH),
+        Participant("Qinghai Wind 1", "generator", accounts[5], 30 * MWH),
+        Participant("Golmud Solar 2", "generator", accounts[6], 30 * MWH),
+        Participant("Hainan PV 3", "generator", accounts[7], 20 * MWH),
+        Participant("Xining Steel", "consumer", accounts[8], 35 * MWH),
+        Participant("Haidong Data Center", "consumer", accounts[9], 25 * MWH),
     )
     devices = [
         Device(
@@ -105,7 +105,7 @@ def demo_world(keys: Sequence[str] | None = None) -> World:
             )
         )
     station = StationParams(
-        operator=keys[2].address,
+        operator=accounts[2].address,
         rated_power_w=100_000_000,
         capacity_wh=200 * MWH,
         round_trip_efficiency_bps=8800,
@@ -118,13 +118,13 @@ def demo_world(keys: Sequence[str] | None = None) -> World:
         station=station,
         participants=participants,
         devices=tuple(devices),
-        oracles=(keys[10], keys[11], keys[12]),
+        oracles=(accounts[10], accounts[11], accounts[12]),
         threshold=2,
-        admin=keys[0],
-        grid_operator=keys[1],
-        station_operator=keys[2],
-        verifier=keys[3],
-        regulator=keys[4],
+        admin=accounts[0],
+        grid_operator=accounts[1],
+        station_operator=accounts[2],
+        verifier=accounts[3],
+        regulator=accounts[4],
     )
 
 
