@@ -18,6 +18,7 @@ from ledger.keys import guard_chain
 from ledger.registry import RegistryClient
 from ledger.settings import LedgerSettings
 from ledger.storage import StorageLedgerClient
+from oracle.chain_state import bind_state
 from oracle.config import (
     ModbusSourceConfig,
     MqttSourceConfig,
@@ -341,7 +342,9 @@ def build_oracle(
             )
         )
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    outbox = Outbox(config.data_dir / f"outbox-{ledger.chain_id}-{config.station_id}.sqlite")
+    outbox = Outbox(
+        bind_state(config.data_dir / f"outbox-{ledger.chain_id}-{config.station_id}.sqlite", ledger)
+    )
     quarantine = Quarantine(outbox.engine)
     inbox = DurableInbox(outbox)
     first = next_interval(outbox, config, station.interval_s)
