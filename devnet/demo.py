@@ -4,6 +4,7 @@ and credits, indexed and summarised."""
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -15,13 +16,14 @@ from sqlmodel import Session, func, select
 from devnet.anvil import Devnet, answers
 from devnet.credits_demo import credit_demo_day
 from devnet.curtailment_demo import attest_demo_dispatch
-from devnet.oracle_config import demo_oracle_config, to_toml
+from devnet.oracle_config import demo_oracle_config, node_key_env, to_toml
 from devnet.settlement_demo import settle_demo_day
-from devnet.world import demo_world, register_world
+from devnet.world import World, demo_world, register_world
 from ledger.client import open_ledger
 from ledger.db import make_engine
 from ledger.index.indexer import Indexer
 from ledger.index.tables import ReportRow
+from ledger.keys import DEVNET_CHAIN_ID
 from ledger.settings import LedgerSettings
 from ledger.storage import StorageLedgerClient
 from ledger.verify import verify_credit
@@ -40,7 +42,15 @@ def ensure_chain(settings: LedgerSettings, port: int, progress: Console | None) 
     return settings.model_copy(update={"rpc_url": rec.url})
 
 
-def run_demo(settings: LedgerSettings, *, port: int, progress: Console | None) -> dict[str, Any]:
+def run_demo(
+    settings: LedgerSettings,
+    *,
+    port: int,
+    progress: Console | None,
+    world: World | None = None,
+) -> dict[str, Any]:
+    """The demo day on the configured chain (a devnet is started when none answers). `world`
+    defaults to the demo world on anvil's keys; another chain needs a world of its own keys."""
     started = time.monotonic()
     settings = ensure_chain(settings, port, progress)
 
@@ -50,7 +60,7 @@ def run_demo(settings: LedgerSettings, *, port: int, progress: Console | None) -
 
     say("compiling and deploying the contract suite ...")
     ledger = open_ledger(settings, deploy_if_missing=True)
-    world = demo_world()
+    world = world or demo_world()
     station_id = register_world(ledger, world)
     say(
         f"station {station_id}: {world.station.external_code}, "
@@ -58,6 +68,10 @@ def run_demo(settings: LedgerSettings, *, port: int, progress: Console | None) -
         f"{world.threshold}-of-{len(world.oracles)} oracles"
     )
 
+    off_devnet = ledger.chain_id != DEVNET_CHAIN_ID
+    if off_devnet:  # inline keys are for the devnet only: the nodes read theirs from the env
+        for i, node in enumerate(world.oracles):
+            os.environ[node_key_env(i)] = "0x" + bytes(node.key).hex()
     oracle_cfg = demo_oracle_config(
         world,
         station_id=station_id,
@@ -65,6 +79,7 @@ def run_demo(settings: LedgerSettings, *, port: int, progress: Console | None) -
         deployments_dir=settings.deployments_dir,
         state_dir=settings.state_dir,
         intervals=INTERVALS,
+        node_keys_from_env=off_devnet,
     )
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     config_path = settings.state_dir / "oracle.toml"

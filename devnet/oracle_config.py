@@ -19,7 +19,10 @@ def demo_oracle_config(
     state_dir: Path,
     intervals: int = 96,
     seed: int = 7,
+    node_keys_from_env: bool = False,
 ) -> OracleConfig:
+    """With `node_keys_from_env` (any chain but the devnet, where inline keys are refused), each
+    node's key is read from `node_key_env(i)`; the caller puts it there."""
     bms = next(d for d in world.devices if d.participant is None)
     meters = [d for d in world.devices if d.participant is not None]
     by_participant = {d.participant: d for d in meters}
@@ -33,7 +36,9 @@ def demo_oracle_config(
         "start": DAY_START,
         "end": DAY_START + intervals * world.station.interval_seconds,
         "nodes": [
-            {"name": f"oracle-{i + 1}", "key": "0x" + o.key.hex()}
+            {"name": f"oracle-{i + 1}", "key_env": node_key_env(i)}
+            if node_keys_from_env
+            else {"name": f"oracle-{i + 1}", "key": "0x" + o.key.hex()}
             for i, o in enumerate(world.oracles)
         ],
         "meters": [{"device": d.address, "participant": d.participant} for d in meters],
@@ -54,6 +59,10 @@ def demo_oracle_config(
         },
     }
     return OracleConfig.model_validate(data)
+
+
+def node_key_env(index: int) -> str:
+    return f"ESSL_DEMO_ORACLE_{index + 1}_KEY"
 
 
 def to_toml(config: OracleConfig) -> str:

@@ -14,10 +14,10 @@ from eth_hash.auto import keccak
 
 from ledger.client import Ledger
 from ledger.keys import devnet_keys
-from ledger.onboarding import apply, plan, signing_ledgers
+from ledger.onboarding import apply, plan
 from ledger.registry import DeviceKind, StationParams
 from ledger.reports import IntervalReport, ordered_signatures, sign_report
-from ledger.station_file import StationFile, parse_station_file
+from ledger.station_file import Party, StationFile, parse_station_file
 
 DAY_START = 1_795_363_200  # 2026-11-22 16:00 UTC = 2026-11-23 00:00 in China (UTC+8)
 INTERVAL_S = 900
@@ -194,11 +194,19 @@ def world_station_file(world: World) -> StationFile:
 
 def register_world(ledger: Ledger, world: World) -> int:
     """Bring the chain to the world's station file (roles, the station, its devices, the
-    leases and the oracle set), each write signed by its party. Returns the station id; a world
-    already registered on this chain plans no change and is reused."""
+    leases and the oracle set), each write signed by its party's key. Returns the station id;
+    a world already registered on this chain plans no change and is reused."""
     spec = world_station_file(world)
-    the_plan = plan(ledger, spec)
-    return apply(the_plan, signing_ledgers(ledger, spec))
+
+    def signer(account: LocalAccount) -> Ledger:
+        return ledger if ledger.tx.address == account.address else ledger.as_account(account)
+
+    parties: dict[Party, Ledger] = {
+        "admin": signer(world.admin),
+        "station_operator": signer(world.station_operator),
+        "grid_operator": signer(world.grid_operator),
+    }
+    return apply(plan(ledger, spec), parties)
 
 
 def oracle_signatures(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from web3 import Web3
 
+from devnet.demo import INTERVALS, run_demo
 from devnet.world import demo_world, world_station_file
 from ledger.client import open_ledger
 from ledger.deploy import mismatch
@@ -41,3 +42,13 @@ def test_the_suite_deploys_and_onboards_a_station_on_hardhat(
     station_id = apply(plan(ledger, spec), parties)  # type: ignore[arg-type]
     assert station_id == find_station(ledger, world.station.external_code) > 0
     assert plan(ledger, spec).changes == []
+
+
+def test_the_whole_demo_day_runs_on_hardhat(node_settings: LedgerSettings) -> None:
+    result = run_demo(node_settings, port=0, progress=None, world=demo_world(party_keys()))
+    assert result["chain_id"] == 1337
+    assert result["trace_ok"] is True
+    assert (result["intervals_on_chain"], result["rejected_readings"]) == (INTERVALS, 0)
+    assert result["credits_issued_kg"] > 0 and result["credits_retired_kg"] > 0
+    assert result["settlement"]["acknowledged"] == 4
+    print(f"demo on hardhat: {result['seconds']} s")
