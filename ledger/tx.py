@@ -1,6 +1,8 @@
 """Transaction manager: local signing, a nonce counter safe for many concurrent senders on
-one key, EIP-1559 fees with a legacy fallback, transient-error retries, stuck-transaction fee
-bumps, receipts after N confirmations, and reverts raised as typed exceptions."""
+one key (resynchronised from the node on demand), EIP-1559 fees with a legacy fallback,
+transient-error retries, stuck-transaction fee bumps, rebroadcast of a signed transaction a
+node lost, nonce-gap fillers, receipts after N confirmations, and reverts raised as typed
+exceptions."""
 
 from __future__ import annotations
 
@@ -50,6 +52,16 @@ class SentTx:
     tx_hash: str
     nonce: int
     params: dict[str, Any]
+    raw: str = ""  # 0x-hex of the signed transaction: what a node that lost it is sent again
+
+
+BroadcastHook = Callable[[SentTx], None]
+"""Runs between signing and broadcasting, so a caller can record the transaction durably
+before it can exist anywhere."""
+
+
+class NotMined(TransactionFailed):
+    """Not mined within the wait: the transaction may still be pending."""
 
 
 class TxManager:
@@ -128,11 +140,10 @@ class TxManager:
         tx: TxParams | None = None,
         gas: int | None = None,
         value: int = 0,
-        before_broadcast: Callable[[str, int], None] | None = None,
+        before_broadcast: BroadcastHook | None = None,
     ) -> SentTx:
         """Estimate (raising the typed revert), sign and broadcast. Safe from many threads.
-        `before_broadcast(tx_hash, nonce)` runs between signing and broadcasting, so a caller
-        can record the hash durably before the transaction can exist anywhere."""
+        `before_broadcast(sent)` runs between signing and broadcasting."""
         if call is not None:
             gas = gas or int(self.estimate(call, value) * self.gas_headroom)
             params: dict[str, Any] = dict(
@@ -171,36 +182,87 @@ class TxManager:
                     )
                 )
             params["nonce"] = self._next_nonce
-            tx_hash = self._broadcast(params, before_broadcast)
-            self._next_nonce += 1
-        return SentTx(tx_hash=tx_hash, nonce=params["nonce"], params=params)
+            sent = self._broadcast(params, before_broadcast)
+            self._next_nonce = sent.nonce + 1
+        return sent
 
-    def _broadcast(
-        self, params: dict[str, Any], before: Callable[[str, int], None] | None = None
-    ) -> str:
+    def _sign(self, params: dict[str, Any]) -> SentTx:
         signed = self.account.sign_transaction(params)
+        return SentTx(
+            tx_hash="0x" + bytes(signed.hash).hex(),
+            nonce=int(params["nonce"]),
+            params=params,
+            raw="0x" + bytes(signed.raw_transaction).hex(),
+        )
+
+    def _broadcast(self, params: dict[str, Any], before: BroadcastHook | None = None) -> SentTx:
+        sent = self._sign(params)
         if before is not None:
-            before("0x" + bytes(signed.hash).hex(), int(params["nonce"]))
+            before(sent)
         try:
-            return str(
-                with_retries(
-                    lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction)
-                ).to_0x_hex()
-            )
+            with_retries(lambda: self.w3.eth.send_raw_transaction(sent.raw))
+            return sent
         except (ValueError, Web3Exception) as exc:
             if "nonce too low" in str(exc).lower():
                 # Someone else used this key: resynchronise from the node and try once more.
-                params["nonce"] = int(
-                    self.w3.eth.get_transaction_count(self.account.address, "pending")
-                )
-                self._next_nonce = params["nonce"]
-                signed = self.account.sign_transaction(params)
+                params = {**params, "nonce": self._node_nonce("pending")}
+                sent = self._sign(params)
                 if before is not None:
-                    before("0x" + bytes(signed.hash).hex(), int(params["nonce"]))
-                return str(self.w3.eth.send_raw_transaction(signed.raw_transaction).to_0x_hex())
+                    before(sent)
+                self.w3.eth.send_raw_transaction(sent.raw)
+                return sent
             raise
 
-    def bump(self, sent: SentTx) -> SentTx:
+    # -- recovering from a node that lost transactions ------------------------------------------
+
+    def _node_nonce(self, block: str) -> int:
+        return int(
+            with_retries(lambda: self.w3.eth.get_transaction_count(self.account.address, block))  # type: ignore[arg-type]
+        )
+
+    def mined_nonce(self) -> int:
+        """How many transactions of this key the node has mined (its next nonce to mine)."""
+        return self._node_nonce("latest")
+
+    def resync(self) -> None:
+        """Forget the local nonce counter: the next send asks the node. Call it after the
+        node lost transactions (restart without its pool, reorg) or after rebroadcasting."""
+        with self._nonce_lock:
+            self._next_nonce = None
+
+    def rebroadcast(self, raw: str) -> bool:
+        """Send a signed transaction again, as is (same hash, same nonce). True when the node
+        holds it now (or already did); False when its nonce is taken by another transaction,
+        mined or pending, so it must be signed anew."""
+        try:
+            with_retries(lambda: self.w3.eth.send_raw_transaction(raw))
+        except (ValueError, Web3Exception) as exc:
+            reason = str(exc).lower()
+            if "already known" in reason or "already imported" in reason:
+                return True
+            if "nonce too low" in reason or "underpriced" in reason:
+                return False
+            raise
+        return True
+
+    def fill_nonce(self, nonce: int) -> SentTx:
+        """A zero-value transfer to self at `nonce`: closes a nonce gap left by a transaction
+        the node lost and nobody holds any more, so the transactions above it can be mined.
+        At the current fees it cannot replace a pending transaction that holds the nonce."""
+        params: dict[str, Any] = {
+            "from": self.address,
+            "to": self.address,
+            "value": 0,
+            "gas": 21_000,
+            "nonce": nonce,
+            "chainId": self.chain_id,
+            **self._fees(),
+        }
+        sent = self._sign(params)
+        self.rebroadcast(sent.raw)
+        return sent
+
+    def bump(self, sent: SentTx, before_broadcast: BroadcastHook | None = None) -> SentTx:
         """Replace a stuck transaction (same nonce) with higher fees."""
         params = dict(sent.params)
         for key in ("maxFeePerGas", "maxPriorityFeePerGas", "gasPrice"):
@@ -209,13 +271,31 @@ class TxManager:
         fresh = self._fees()
         for key, fee in fresh.items():
             params[key] = max(int(params.get(key, 0)), fee)
-        signed = self.account.sign_transaction(params)
-        tx_hash = with_retries(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction))
-        return SentTx(tx_hash=tx_hash.to_0x_hex(), nonce=sent.nonce, params=params)
+        bumped = self._sign(params)
+        if before_broadcast is not None:
+            before_broadcast(bumped)
+        with_retries(lambda: self.w3.eth.send_raw_transaction(bumped.raw))
+        return bumped
 
     def wait(self, sent: SentTx) -> TxReceipt:
         """The receipt once mined and confirmed; bumps fees while the transaction is stuck."""
-        deadline = time.monotonic() + self.receipt_timeout_s
+        receipt = self.wait_mined(sent)
+        self._await_confirmations(receipt)
+        return receipt
+
+    def wait_mined(
+        self,
+        sent: SentTx,
+        *,
+        timeout_s: float | None = None,
+        on_replace: BroadcastHook | None = None,
+    ) -> TxReceipt:
+        """The receipt once mined, not waiting for confirmations; bumps fees while the
+        transaction is stuck (`on_replace` sees each replacement before it is broadcast).
+        Raises NotMined after `timeout_s` (default receipt_timeout_s) and the typed revert
+        for a reverted transaction."""
+        timeout = self.receipt_timeout_s if timeout_s is None else timeout_s
+        deadline = time.monotonic() + timeout
         hashes = [sent.tx_hash]
         while True:
             receipt = self._poll_receipt(
@@ -224,14 +304,11 @@ class TxManager:
             if receipt is not None:
                 break
             if time.monotonic() >= deadline:
-                raise TransactionFailed(
-                    sent.tx_hash, f"not mined within {self.receipt_timeout_s:.0f} s"
-                )
-            sent = self.bump(sent)
+                raise NotMined(sent.tx_hash, f"not mined within {timeout:.0f} s")
+            sent = self.bump(sent, on_replace)
             hashes.append(sent.tx_hash)
         if receipt["status"] != 1:
             raise self._revert_reason(sent, receipt)
-        self._await_confirmations(receipt)
         return receipt
 
     def _poll_receipt(self, hashes: list[str], timeout: float) -> TxReceipt | None:
