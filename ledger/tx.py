@@ -16,7 +16,7 @@ import requests
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract.contract import ContractFunction
-from web3.exceptions import TimeExhausted, Web3Exception
+from web3.exceptions import TimeExhausted, TransactionNotFound, Web3Exception
 from web3.types import TxParams, TxReceipt
 
 from ledger.errors import RpcUnavailable, TransactionFailed
@@ -203,6 +203,8 @@ class TxManager:
             with_retries(lambda: self.w3.eth.send_raw_transaction(sent.raw))
             return sent
         except (ValueError, Web3Exception) as exc:
+            if self.node_has(sent.tx_hash):
+                return sent  # a retry after the node's reply to the first send was lost
             if "nonce too low" in str(exc).lower():
                 # Someone else used this key: resynchronise from the node and try once more.
                 params = {**params, "nonce": self._node_nonce("pending")}
@@ -219,6 +221,14 @@ class TxManager:
         return int(
             with_retries(lambda: self.w3.eth.get_transaction_count(self.account.address, block))  # type: ignore[arg-type]
         )
+
+    def node_has(self, tx_hash: str) -> bool:
+        """Whether the node knows the transaction (pending or mined)."""
+        try:
+            with_retries(lambda: self.w3.eth.get_transaction(tx_hash))  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return False
+        return True
 
     def mined_nonce(self) -> int:
         """How many transactions of this key the node has mined (its next nonce to mine)."""
