@@ -7,16 +7,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from sqlalchemy import Engine
-
 from ledger.client import Ledger
 from ledger.db import make_engine
 from ledger.index.indexer import Indexer
-from ledger.storage import StorageLedgerClient
 from oracle.outbox import CONFIRMED, INCLUDED
 from oracle.service import Oracle, build_oracle
 from tests.ledger.index import canonical
-from tests.oracle.chain import expected_counters, world_and_config
+from tests.oracle.chain import world_and_config
+from tests.oracle.faults import assert_booked_once
 
 
 def rpc(ledger: Ledger, method: str, *params: object) -> object:
@@ -38,27 +36,6 @@ def follow_until_final(oracle: Oracle, ledger: Ledger, timeout_s: float = 60.0) 
         rpc(ledger, "anvil_mine", "0x1")
         oracle.relay.step(oracle.config.station_id)
     return time.monotonic() - t0
-
-
-def assert_booked_once(ledger: Ledger, engine: Engine, oracle: Oracle, intervals: int) -> None:
-    station, config = oracle.config.station_id, oracle.config
-    Indexer(ledger, engine).run_once()
-    on_chain = canonical.chain_reports(ledger, station)
-    assert sorted(on_chain) == [config.start + i * 900 for i in range(intervals)]
-    assert canonical.sql_reports(engine, station) == on_chain
-    duplicates = (
-        ledger.contract("StorageLedger")
-        .events.ReportDuplicate()
-        .get_logs(from_block=0, argument_filters={"stationId": station})
-    )
-    assert duplicates == []
-    storage = StorageLedgerClient(ledger)
-    charged = canonical.sql_charged(engine, station)
-    for participant, (c, d) in expected_counters(ledger, config).items():
-        account = storage.account_of(station, participant)
-        assert (account.charged_wh, account.discharged_wh) == (c, d)
-        assert charged.get(participant, 0) == c
-    assert {r.state for r in oracle.outbox.rows(station)} == {CONFIRMED}
 
 
 def test_reports_a_reorg_removed_are_sent_again_and_sql_follows_the_chain(
@@ -93,7 +70,7 @@ def test_reports_a_reorg_removed_are_sent_again_and_sql_follows_the_chain(
     recovered_s = time.monotonic() - t0
     print(f"reorg of 8 blocks under the relay: re-booked and final in {recovered_s:.2f} s")
     assert oracle.relay.rebroadcasts == 8  # each lost transaction sent again, as signed
-    assert_booked_once(ledger, engine, oracle, 12)
+    assert_booked_once(ledger, oracle, 12, engine)
 
 
 def test_after_a_reorg_a_restarted_oracle_books_what_its_outbox_called_confirmed(
@@ -116,4 +93,4 @@ def test_after_a_reorg_a_restarted_oracle_books_what_its_outbox_called_confirmed
     follow_until_final(restarted, ledger)
     print(f"reorg of 4 blocks, restarted oracle: re-booked in {time.monotonic() - t0:.2f} s")
     assert restarted.relay.rebroadcasts == 4
-    assert_booked_once(ledger, make_engine("sqlite://"), restarted, 6)
+    assert_booked_once(ledger, restarted, 6)

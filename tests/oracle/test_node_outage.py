@@ -1,0 +1,108 @@
+"""A node stopped with a report transaction just broadcast, down for a while, and restarted
+from its state file comes back without its transaction pool. The relay keeps retrying
+through the outage, finds the lost transaction, rebroadcasts it at its nonce, and every
+interval is booked exactly once.
+
+The issue's station saw a 60 s stop; here the node is down for OUTAGE_S (10 s), which
+exercises the same path (connection refused on every call, backoff, recovery) in less time.
+`python -m bench faults` measures the 60 s case."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from web3 import Web3
+
+from ledger.client import Ledger, tx_manager
+from ledger.compile import Build
+from ledger.deploy import deploy_suite
+from ledger.settings import LedgerSettings
+from ledger.setup import configure_suite
+from oracle.outbox import CONFIRMED, SUBMITTED, OutboxReport
+from oracle.relay import Confirmed
+from oracle.service import build_oracle
+from tests.oracle.chain import world_and_config
+from tests.oracle.faults import StatefulNode, assert_booked_once
+
+OUTAGE_S = 10.0
+INTERVALS = 24
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> Iterator[StatefulNode]:
+    node = StatefulNode(tmp_path / "node")
+    node.start()
+    yield node
+    node.stop()
+
+
+@pytest.fixture
+def node_ledger(node: StatefulNode, build: Build, tmp_path: Path) -> Ledger:
+    settings = LedgerSettings(
+        rpc_url=node.url,
+        state_dir=tmp_path / "state",
+        deployments_dir=tmp_path / "deployments",
+        database_url=f"sqlite:///{tmp_path / 'ledger.sqlite'}",
+    )
+    w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 30}))
+    tx = tx_manager(w3, build, settings)
+    deployment = deploy_suite(tx, build, settings.deployments_dir, after_deploy=configure_suite)
+    return Ledger(w3, build, deployment, tx, settings)
+
+
+def test_a_node_restarted_without_its_pool_gets_the_lost_transaction_again(
+    node: StatefulNode, node_ledger: Ledger, tmp_path: Path
+) -> None:
+    _, station, config = world_and_config(node_ledger, tmp_path, intervals=INTERVALS)
+    node.mine_every(1)  # from here a transaction waits in the pool for up to a second
+    oracle = build_oracle(config, node_ledger.settings)
+    oracle.relay.max_batch = 4
+    booked_at: dict[int, float] = {}
+
+    def on_confirmed(_: OutboxReport, c: Confirmed) -> None:
+        booked_at[c.interval_start] = time.monotonic()
+
+    oracle.relay.on_confirmed = on_confirmed
+    errors: list[BaseException] = []
+
+    def run() -> None:  # what `essl oracle run` does, two intervals per tick
+        try:
+            while oracle.runtime.next_interval() < (config.end or 0) or oracle.outbox.pending(
+                station
+            ):
+                for _ in range(2):
+                    start = oracle.runtime.next_interval()
+                    if start < (config.end or 0):
+                        oracle.runtime.process(start, now=start + 901)
+                oracle.relay.step(station)
+                time.sleep(0.02)
+        except BaseException as exc:  # surfaced by the test thread
+            errors.append(exc)
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    lost: list[int] = []
+    deadline = time.monotonic() + 60
+    while not lost and time.monotonic() < deadline:  # stop just after a broadcast
+        rows = oracle.outbox.rows(station)
+        if sum(r.state == CONFIRMED for r in rows) >= 4:
+            lost = [r.interval_start for r in rows if r.state == SUBMITTED]
+        if not lost:
+            time.sleep(0.002)
+    node.stop()
+    assert lost, "no transaction was in flight to lose"
+    time.sleep(OUTAGE_S)
+    assert runner.is_alive() and not errors, errors
+    assert oracle.relay.failures >= 1  # it kept trying while the node was down
+    node.start(block_time=1)
+    restarted = time.monotonic()
+    runner.join(timeout=120)
+    assert not runner.is_alive() and not errors, errors
+    recovery_s = booked_at[lost[-1]] - restarted
+    print(f"node down {OUTAGE_S:.0f} s: lost intervals booked {recovery_s:.2f} s after restart")
+    assert oracle.relay.rebroadcasts >= 1  # the restarted node did not have it
+    assert_booked_once(node_ledger, oracle, INTERVALS)
