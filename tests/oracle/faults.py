@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import requests
-
 from sqlalchemy import Engine
 
 from devnet.anvil import free_port, start_anvil, stop_process
