@@ -4,8 +4,10 @@ equal to the chain and no Wh lost or counted twice."""
 
 from __future__ import annotations
 
+import multiprocessing
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import requests
 from sqlalchemy import Engine
@@ -85,3 +87,18 @@ def assert_booked_once(
         assert (account.charged_wh, account.discharged_wh) == (c, d)
         assert charged.get(participant, 0) == c
     assert {r.state for r in oracle.outbox.rows(station)} == {CONFIRMED}
+
+
+def run_oracle_cli(config_path: str) -> None:
+    """`essl oracle run --config FILE --once` inside this process (a process target)."""
+    from devnet.cli import app
+
+    app(["oracle", "run", "--config", config_path, "--once"])
+
+
+def oracle_starter() -> Any:
+    """A process context whose children start with the oracle's modules already imported
+    (a fork server), so a test can start and kill -9 many oracles in little time."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["devnet.cli", "oracle.service", "tests.oracle.faults"])
+    return ctx
