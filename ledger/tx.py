@@ -6,6 +6,7 @@ exceptions."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ T = TypeVar("T")
 
 TRANSIENT = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError)
 FEE_BUMP_NUM, FEE_BUMP_DEN = 1125, 1000  # nodes accept a replacement at >= +10%
+LOST_CHECK_S = 2.0  # how often a wait checks that the node still has the transaction
 
 
 def receipt_hash(receipt: TxReceipt) -> str:
@@ -86,6 +88,7 @@ class TxManager:
         self._nonce_lock = threading.Lock()
         self._next_nonce: int | None = None
         self._chain_id: int | None = None
+        self.resent = 0  # transactions broadcast again after a node lost them
 
     @property
     def address(self) -> str:
@@ -242,17 +245,15 @@ class TxManager:
 
     def rebroadcast(self, raw: str) -> bool:
         """Send a signed transaction again, as is (same hash, same nonce). True when the node
-        holds it now (or already did); False when its nonce is taken by another transaction,
-        mined or pending, so it must be signed anew."""
+        holds it now (or already did); False when the node refuses it (its nonce taken by
+        another transaction, mined or pending, or its fees no longer enough), so it must be
+        signed anew."""
         try:
             with_retries(lambda: self.w3.eth.send_raw_transaction(raw))
         except (ValueError, Web3Exception) as exc:
             reason = str(exc).lower()
-            if "already known" in reason or "already imported" in reason:
-                return True
-            if "nonce too low" in reason or "underpriced" in reason:
-                return False
-            raise
+            return "already known" in reason or "already imported" in reason
+        self.resent += 1
         return True
 
     def fill_nonce(self, nonce: int) -> SentTx:
@@ -269,7 +270,8 @@ class TxManager:
             **self._fees(),
         }
         sent = self._sign(params)
-        self.rebroadcast(sent.raw)
+        with contextlib.suppress(ValueError, Web3Exception):  # held after all: nothing to fill
+            with_retries(lambda: self.w3.eth.send_raw_transaction(sent.raw))
         return sent
 
     def bump(self, sent: SentTx, before_broadcast: BroadcastHook | None = None) -> SentTx:
@@ -300,23 +302,32 @@ class TxManager:
         timeout_s: float | None = None,
         on_replace: BroadcastHook | None = None,
     ) -> TxReceipt:
-        """The receipt once mined, not waiting for confirmations; bumps fees while the
-        transaction is stuck (`on_replace` sees each replacement before it is broadcast).
-        Raises NotMined after `timeout_s` (default receipt_timeout_s) and the typed revert
-        for a reverted transaction."""
+        """The receipt once mined, not waiting for confirmations. Every LOST_CHECK_S it
+        checks that the node still has the transaction and sends it again as is if not (a
+        node restarted without its pool); bumps fees while it is stuck (`on_replace` sees each
+        replacement before it is broadcast). Raises NotMined after `timeout_s` (default
+        receipt_timeout_s) or when the node refuses the lost transaction again, and the typed
+        revert for a reverted transaction. A node that does not answer raises its
+        connection error (after the usual retries)."""
         timeout = self.receipt_timeout_s if timeout_s is None else timeout_s
         deadline = time.monotonic() + timeout
+        stuck_at = time.monotonic() + self.stuck_after_s
         hashes = [sent.tx_hash]
         while True:
-            receipt = self._poll_receipt(
-                hashes, min(self.stuck_after_s, deadline - time.monotonic())
-            )
+            window = min(LOST_CHECK_S, stuck_at - time.monotonic(), deadline - time.monotonic())
+            receipt = self._poll_receipt(hashes, window)
             if receipt is not None:
                 break
             if time.monotonic() >= deadline:
                 raise NotMined(sent.tx_hash, f"not mined within {timeout:.0f} s")
-            sent = self.bump(sent, on_replace)
-            hashes.append(sent.tx_hash)
+            if not any(self.node_has(h) for h in hashes):
+                if not self.rebroadcast(sent.raw):
+                    raise NotMined(sent.tx_hash, "the node lost it and refuses it again")
+                continue
+            if time.monotonic() >= stuck_at:
+                sent = self.bump(sent, on_replace)
+                hashes.append(sent.tx_hash)
+                stuck_at = time.monotonic() + self.stuck_after_s
         if receipt["status"] != 1:
             raise self._revert_reason(sent, receipt)
         return receipt

@@ -111,8 +111,12 @@ class Relay:
         self.confirmations = max(1, depth)
         self.mine_wait_s = mine_wait_s
         self.gap_grace_s = gap_grace_s
-        self.rebroadcasts = 0  # transactions sent again after the node lost them
         self.requeued = 0  # reports put back in the queue (reorg, or nonce taken)
+
+    @property
+    def rebroadcasts(self) -> int:
+        """Transactions sent again, as signed, after the node lost them."""
+        return int(self.tx.resent)
 
     @property
     def w3(self):  # type: ignore[no-untyped-def]
@@ -304,7 +308,6 @@ class Relay:
         self._fill_gap(mined, first.nonce)
         if not self.tx.rebroadcast(first.raw_tx):
             return False
-        self.rebroadcasts += 1
         log.warning(
             "node lost transaction %s (nonce %d, intervals %s): rebroadcast",
             first.tx_hash,

@@ -1,18 +1,14 @@
-"""Shared pieces of the fault tests: a node that can be stopped and restarted from its state
-file on the same port, and the check that every interval is booked exactly once, with SQL
-equal to the chain and no Wh lost or counted twice."""
+"""Shared pieces of the fault tests: the check that every interval is booked exactly once,
+with SQL equal to the chain and no Wh lost or counted twice, and cheap oracle processes to
+kill."""
 
 from __future__ import annotations
 
 import multiprocessing
-import subprocess
-from pathlib import Path
 from typing import Any
 
-import requests
 from sqlalchemy import Engine
 
-from devnet.anvil import free_port, start_anvil, stop_process
 from ledger.client import Ledger
 from ledger.db import make_engine
 from ledger.index.indexer import Indexer
@@ -21,46 +17,6 @@ from oracle.outbox import CONFIRMED
 from oracle.service import Oracle
 from tests.ledger.index import canonical
 from tests.oracle.chain import expected_counters
-
-
-class StatefulNode:
-    """An anvil of its own that keeps its chain in a state file across restarts (dumped
-    on a clean stop; the transaction pool is not part of it)."""
-
-    def __init__(self, root: Path) -> None:
-        root.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.state = root / "state.json"
-        self.log = root / "anvil.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, block_time: float | None = None) -> None:
-        self.proc = start_anvil(
-            self.port, hardfork="london", block_time=block_time, state=self.state, log=self.log
-        )
-
-    def mine_every(self, seconds: int) -> None:
-        """Switch the running node from mining on each transaction to a block every N s."""
-        requests.post(
-            self.url,
-            json={
-                "jsonrpc": "2.0",
-                "id": 1,
-                "method": "evm_setIntervalMining",
-                "params": [seconds],
-            },
-            timeout=10,
-        ).raise_for_status()
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            stop_process(self.proc.pid)
-            self.proc.wait(timeout=10)
-        self.proc = None
 
 
 def assert_booked_once(

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
+from devnet.anvil import RestartableNode
 from ledger.client import Ledger, tx_manager
 from ledger.compile import Build
 from ledger.deploy import deploy_suite
@@ -26,22 +27,22 @@ from oracle.outbox import CONFIRMED, SUBMITTED, OutboxReport
 from oracle.relay import Confirmed
 from oracle.service import build_oracle
 from tests.oracle.chain import world_and_config
-from tests.oracle.faults import StatefulNode, assert_booked_once
+from tests.oracle.faults import assert_booked_once
 
 OUTAGE_S = 10.0
 INTERVALS = 24
 
 
 @pytest.fixture
-def node(tmp_path: Path) -> Iterator[StatefulNode]:
-    node = StatefulNode(tmp_path / "node")
+def node(tmp_path: Path) -> Iterator[RestartableNode]:
+    node = RestartableNode(tmp_path / "node")
     node.start()
     yield node
     node.stop()
 
 
 @pytest.fixture
-def node_ledger(node: StatefulNode, build: Build, tmp_path: Path) -> Ledger:
+def node_ledger(node: RestartableNode, build: Build, tmp_path: Path) -> Ledger:
     settings = LedgerSettings(
         rpc_url=node.url,
         state_dir=tmp_path / "state",
@@ -55,7 +56,7 @@ def node_ledger(node: StatefulNode, build: Build, tmp_path: Path) -> Ledger:
 
 
 def test_a_node_restarted_without_its_pool_gets_the_lost_transaction_again(
-    node: StatefulNode, node_ledger: Ledger, tmp_path: Path
+    node: RestartableNode, node_ledger: Ledger, tmp_path: Path
 ) -> None:
     _, station, config = world_and_config(node_ledger, tmp_path, intervals=INTERVALS)
     node.mine_every(1)  # from here a transaction waits in the pool for up to a second
