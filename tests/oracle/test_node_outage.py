@@ -107,3 +107,32 @@ def test_a_node_restarted_without_its_pool_gets_the_lost_transaction_again(
     print(f"node down {OUTAGE_S:.0f} s: lost intervals booked {recovery_s:.2f} s after restart")
     assert oracle.relay.rebroadcasts >= 1  # the restarted node did not have it
     assert_booked_once(node_ledger, oracle, INTERVALS)
+
+
+def test_a_restarted_oracle_rebroadcasts_the_transaction_the_node_dropped(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    _, station, config = world_and_config(ledger, tmp_path, intervals=3)
+    oracle = build_oracle(config, ledger.settings)
+    oracle.relay.mine_wait_s = 0.3
+    rpc = ledger.w3.provider.make_request
+    rpc("evm_setAutomine", [False])  # type: ignore[arg-type]
+    try:
+        for _ in range(2):
+            start = oracle.runtime.next_interval()
+            oracle.runtime.process(start, now=start + 901)
+        assert oracle.relay.step(station) == []  # broadcast, not mined in the wait
+        (row, _) = oracle.outbox.rows(station)[:2]
+        assert row.state == SUBMITTED and row.raw_tx is not None
+        rpc("anvil_dropAllTransactions", [])  # type: ignore[arg-type]
+    finally:
+        rpc("evm_setAutomine", [True])  # type: ignore[arg-type]
+
+    restarted = build_oracle(config, ledger.settings)  # a new process, with the same outbox
+    restarted.runtime.process(restarted.runtime.next_interval(), now=config.start + 3 * 900 + 1)
+    t0 = time.monotonic()
+    while restarted.outbox.pending(station):
+        restarted.relay.step(station)
+        assert time.monotonic() - t0 < 30, "reports still pending"
+    assert restarted.relay.rebroadcasts == 1  # the dropped transaction, as it was signed
+    assert_booked_once(ledger, restarted, 3)
