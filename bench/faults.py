@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from web3.exceptions import TransactionNotFound
+
 from bench.chain import bench_chain
 from devnet.anvil import RestartableNode
 from devnet.oracle_config import demo_oracle_config, to_toml
@@ -93,7 +95,7 @@ def node_outage(outage_s: float) -> float:
             oracle.runtime.process(start, now=start + 901)
             runner = threading.Thread(target=_drain_through, args=(oracle,), daemon=True)
             runner.start()  # sends the interval's report, then follows it through the outage
-            while not any(r.state == SUBMITTED for r in oracle.outbox.rows(station)):
+            while not any(_in_pool(w3, r) for r in oracle.outbox.rows(station)):
                 time.sleep(0.002)
             node.stop()
             time.sleep(outage_s)
@@ -104,6 +106,15 @@ def node_outage(outage_s: float) -> float:
             return booked[start] - restarted
         finally:
             node.stop()
+
+
+def _in_pool(w3: Any, row: OutboxReport) -> bool:
+    if row.state != SUBMITTED:
+        return False
+    try:
+        return w3.eth.get_transaction(row.tx_hash)["blockNumber"] is None
+    except TransactionNotFound:
+        return False
 
 
 def _drain_through(oracle: Oracle) -> None:

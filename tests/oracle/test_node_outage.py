@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from web3 import Web3
+from web3.exceptions import TransactionNotFound
 
 from devnet.anvil import RestartableNode
 from ledger.client import Ledger, tx_manager
@@ -84,14 +85,20 @@ def test_a_node_restarted_without_its_pool_gets_the_lost_transaction_again(
         except BaseException as exc:  # surfaced by the test thread
             errors.append(exc)
 
+    def in_pool(row: OutboxReport) -> bool:
+        try:
+            return node_ledger.w3.eth.get_transaction(row.tx_hash)["blockNumber"] is None
+        except TransactionNotFound:
+            return False
+
     runner = threading.Thread(target=run, daemon=True)
     runner.start()
     lost: list[int] = []
     deadline = time.monotonic() + 60
-    while not lost and time.monotonic() < deadline:  # stop just after a broadcast
+    while not lost and time.monotonic() < deadline:  # stop once a broadcast is in the pool
         rows = oracle.outbox.rows(station)
         if sum(r.state == CONFIRMED for r in rows) >= 4:
-            lost = [r.interval_start for r in rows if r.state == SUBMITTED]
+            lost = [r.interval_start for r in rows if r.state == SUBMITTED and in_pool(r)]
         if not lost:
             time.sleep(0.002)
     node.stop()
