@@ -56,5 +56,15 @@ def oracle_starter() -> Any:
     """A process context whose children start with the oracle's modules already imported
     (a fork server), so a test can start and kill -9 many oracles in little time."""
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["devnet.cli", "oracle.service", "tests.oracle.faults"])
+    ctx.set_forkserver_preload(
+        [
+            "apscheduler.schedulers.blocking",
+            "devnet.cli",
+            "devnet.commands.oracle",
+            "oracle.config",
+            "oracle.service",
+            "oracle.sources.simulator",
+            "tests.oracle.faults",
+        ]
+    )
     return ctx
