@@ -143,3 +143,37 @@ def test_a_restarted_oracle_rebroadcasts_the_transaction_the_node_dropped(
         assert time.monotonic() - t0 < 30, "reports still pending"
     assert restarted.relay.rebroadcasts == 1  # the dropped transaction, as it was signed
     assert_booked_once(ledger, restarted, 3)
+
+
+def test_a_report_stuck_above_a_nonce_the_node_lost_is_mined_once_the_gap_is_filled(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """The wedge of a relay that went on at the next nonce: its transaction waits in the pool
+    behind a nonce nobody holds, and a restarted oracle waited on it forever."""
+    _, station, config = world_and_config(ledger, tmp_path, intervals=1)
+    oracle = build_oracle(config, ledger.settings)
+    oracle.relay.mine_wait_s = 0.3
+    tx = oracle.relay.tx
+    rpc = ledger.w3.provider.make_request
+    rpc("evm_setAutomine", [False])  # type: ignore[arg-type]
+    try:
+        foreign = tx.send(tx={"to": tx.address, "value": 0, "gas": 21_000})
+        rpc("anvil_dropAllTransactions", [])  # type: ignore[arg-type]
+        oracle.runtime.process(config.start, now=config.start + 901)
+        assert oracle.relay.step(station) == []
+        (row,) = oracle.outbox.rows(station)
+        assert row.state == SUBMITTED and row.nonce == foreign.nonce + 1
+    finally:
+        rpc("evm_setAutomine", [True])  # type: ignore[arg-type]
+    rpc("evm_mine", [])  # type: ignore[arg-type]
+    assert tx.mined_nonce() == foreign.nonce  # the report waits behind the missing nonce
+
+    restarted = build_oracle(config, ledger.settings)
+    restarted.relay.gap_grace_s = 0.0
+    t0 = time.monotonic()
+    while restarted.outbox.pending(station):
+        restarted.relay.step(station)
+        rpc("evm_mine", [])  # type: ignore[arg-type]
+        assert time.monotonic() - t0 < 30, "the report still waits behind the gap"
+    assert tx.mined_nonce() == foreign.nonce + 2  # the filler, then the report
+    assert_booked_once(ledger, restarted, 1)
