@@ -234,3 +234,37 @@ class Devnet:
         stop_process(rec.pid)
         self.record_path.unlink(missing_ok=True)
         return rec
+
+
+class RestartableNode:
+    """An anvil that keeps its chain in a state file across restarts on the same port, as a
+    node restarted after an outage does: `stop()` exits cleanly (the state is dumped; the
+    transaction pool is not part of it) and `start()` loads the file again."""
+
+    def __init__(self, root: Path, *, hardfork: str = "london") -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.hardfork = hardfork
+        self.state = root / "state.json"
+        self.log = root / "anvil.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, block_time: float | None = None) -> None:
+        self.proc = start_anvil(
+            self.port, hardfork=self.hardfork, block_time=block_time, state=self.state, log=self.log
+        )
+
+    def mine_every(self, seconds: int) -> None:
+        """Switch the running node from mining on each transaction to a block every N s."""
+        call = {"jsonrpc": "2.0", "id": 1, "method": "evm_setIntervalMining", "params": [seconds]}
+        requests.post(self.url, json=call, timeout=10).raise_for_status()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            stop_process(self.proc.pid)
+            self.proc.wait(timeout=10)
+        self.proc = None

@@ -1,9 +1,12 @@
 """Transaction manager: local signing, a nonce counter safe for many concurrent senders on
-one key, EIP-1559 fees with a legacy fallback, transient-error retries, stuck-transaction fee
-bumps, receipts after N confirmations, and reverts raised as typed exceptions."""
+one key (resynchronised from the node on demand), EIP-1559 fees with a legacy fallback,
+transient-error retries, stuck-transaction fee bumps, rebroadcast of a signed transaction a
+node lost, nonce-gap fillers, receipts after N confirmations, and reverts raised as typed
+exceptions."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -14,7 +17,7 @@ import requests
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract.contract import ContractFunction
-from web3.exceptions import TimeExhausted, Web3Exception
+from web3.exceptions import TimeExhausted, TransactionNotFound, Web3Exception
 from web3.types import TxParams, TxReceipt
 
 from ledger.errors import RpcUnavailable, TransactionFailed
@@ -24,6 +27,7 @@ T = TypeVar("T")
 
 TRANSIENT = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError)
 FEE_BUMP_NUM, FEE_BUMP_DEN = 1125, 1000  # nodes accept a replacement at >= +10%
+LOST_CHECK_S = 2.0  # how often a wait checks that the node still has the transaction
 
 
 def receipt_hash(receipt: TxReceipt) -> str:
@@ -50,6 +54,16 @@ class SentTx:
     tx_hash: str
     nonce: int
     params: dict[str, Any]
+    raw: str = ""  # 0x-hex of the signed transaction: what a node that lost it is sent again
+
+
+BroadcastHook = Callable[[SentTx], None]
+"""Runs between signing and broadcasting, so a caller can record the transaction durably
+before it can exist anywhere."""
+
+
+class NotMined(TransactionFailed):
+    """Not mined within the wait: the transaction may still be pending."""
 
 
 class TxManager:
@@ -74,6 +88,7 @@ class TxManager:
         self._nonce_lock = threading.Lock()
         self._next_nonce: int | None = None
         self._chain_id: int | None = None
+        self.resent = 0  # transactions broadcast again after a node lost them
 
     @property
     def address(self) -> str:
@@ -128,11 +143,10 @@ class TxManager:
         tx: TxParams | None = None,
         gas: int | None = None,
         value: int = 0,
-        before_broadcast: Callable[[str, int], None] | None = None,
+        before_broadcast: BroadcastHook | None = None,
     ) -> SentTx:
         """Estimate (raising the typed revert), sign and broadcast. Safe from many threads.
-        `before_broadcast(tx_hash, nonce)` runs between signing and broadcasting, so a caller
-        can record the hash durably before the transaction can exist anywhere."""
+        `before_broadcast(sent)` runs between signing and broadcasting."""
         if call is not None:
             gas = gas or int(self.estimate(call, value) * self.gas_headroom)
             params: dict[str, Any] = dict(
@@ -171,36 +185,96 @@ class TxManager:
                     )
                 )
             params["nonce"] = self._next_nonce
-            tx_hash = self._broadcast(params, before_broadcast)
-            self._next_nonce += 1
-        return SentTx(tx_hash=tx_hash, nonce=params["nonce"], params=params)
+            sent = self._broadcast(params, before_broadcast)
+            self._next_nonce = sent.nonce + 1
+        return sent
 
-    def _broadcast(
-        self, params: dict[str, Any], before: Callable[[str, int], None] | None = None
-    ) -> str:
+    def _sign(self, params: dict[str, Any]) -> SentTx:
         signed = self.account.sign_transaction(params)
+        return SentTx(
+            tx_hash="0x" + bytes(signed.hash).hex(),
+            nonce=int(params["nonce"]),
+            params=params,
+            raw="0x" + bytes(signed.raw_transaction).hex(),
+        )
+
+    def _broadcast(self, params: dict[str, Any], before: BroadcastHook | None = None) -> SentTx:
+        sent = self._sign(params)
         if before is not None:
-            before("0x" + bytes(signed.hash).hex(), int(params["nonce"]))
+            before(sent)
         try:
-            return str(
-                with_retries(
-                    lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction)
-                ).to_0x_hex()
-            )
+            with_retries(lambda: self.w3.eth.send_raw_transaction(sent.raw))
+            return sent
         except (ValueError, Web3Exception) as exc:
+            if self.node_has(sent.tx_hash):
+                return sent  # a retry after the node's reply to the first send was lost
             if "nonce too low" in str(exc).lower():
                 # Someone else used this key: resynchronise from the node and try once more.
-                params["nonce"] = int(
-                    self.w3.eth.get_transaction_count(self.account.address, "pending")
-                )
-                self._next_nonce = params["nonce"]
-                signed = self.account.sign_transaction(params)
+                params = {**params, "nonce": self._node_nonce("pending")}
+                sent = self._sign(params)
                 if before is not None:
-                    before("0x" + bytes(signed.hash).hex(), int(params["nonce"]))
-                return str(self.w3.eth.send_raw_transaction(signed.raw_transaction).to_0x_hex())
+                    before(sent)
+                self.w3.eth.send_raw_transaction(sent.raw)
+                return sent
             raise
 
-    def bump(self, sent: SentTx) -> SentTx:
+    # -- recovering from a node that lost transactions ------------------------------------------
+
+    def _node_nonce(self, block: str) -> int:
+        return int(
+            with_retries(lambda: self.w3.eth.get_transaction_count(self.account.address, block))  # type: ignore[arg-type]
+        )
+
+    def node_has(self, tx_hash: str) -> bool:
+        """Whether the node knows the transaction (pending or mined)."""
+        try:
+            with_retries(lambda: self.w3.eth.get_transaction(tx_hash))  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return False
+        return True
+
+    def mined_nonce(self) -> int:
+        """How many transactions of this key the node has mined (its next nonce to mine)."""
+        return self._node_nonce("latest")
+
+    def resync(self) -> None:
+        """Forget the local nonce counter: the next send asks the node. Call it after the
+        node lost transactions (restart without its pool, reorg) or after rebroadcasting."""
+        with self._nonce_lock:
+            self._next_nonce = None
+
+    def rebroadcast(self, raw: str) -> bool:
+        """Send a signed transaction again, as is (same hash, same nonce). True when the node
+        holds it now (or already did); False when the node refuses it (its nonce taken by
+        another transaction, mined or pending, or its fees no longer enough), so it must be
+        signed anew."""
+        try:
+            with_retries(lambda: self.w3.eth.send_raw_transaction(raw))
+        except (ValueError, Web3Exception) as exc:
+            reason = str(exc).lower()
+            return "already known" in reason or "already imported" in reason
+        self.resent += 1
+        return True
+
+    def fill_nonce(self, nonce: int) -> SentTx:
+        """A zero-value transfer to self at `nonce`: closes a nonce gap left by a transaction
+        the node lost and nobody holds any more, so the transactions above it can be mined.
+        At the current fees it cannot replace a pending transaction that holds the nonce."""
+        params: dict[str, Any] = {
+            "from": self.address,
+            "to": self.address,
+            "value": 0,
+            "gas": 21_000,
+            "nonce": nonce,
+            "chainId": self.chain_id,
+            **self._fees(),
+        }
+        sent = self._sign(params)
+        with contextlib.suppress(ValueError, Web3Exception):  # held after all: nothing to fill
+            with_retries(lambda: self.w3.eth.send_raw_transaction(sent.raw))
+        return sent
+
+    def bump(self, sent: SentTx, before_broadcast: BroadcastHook | None = None) -> SentTx:
         """Replace a stuck transaction (same nonce) with higher fees."""
         params = dict(sent.params)
         for key in ("maxFeePerGas", "maxPriorityFeePerGas", "gasPrice"):
@@ -209,29 +283,53 @@ class TxManager:
         fresh = self._fees()
         for key, fee in fresh.items():
             params[key] = max(int(params.get(key, 0)), fee)
-        signed = self.account.sign_transaction(params)
-        tx_hash = with_retries(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction))
-        return SentTx(tx_hash=tx_hash.to_0x_hex(), nonce=sent.nonce, params=params)
+        bumped = self._sign(params)
+        if before_broadcast is not None:
+            before_broadcast(bumped)
+        with_retries(lambda: self.w3.eth.send_raw_transaction(bumped.raw))
+        return bumped
 
     def wait(self, sent: SentTx) -> TxReceipt:
         """The receipt once mined and confirmed; bumps fees while the transaction is stuck."""
-        deadline = time.monotonic() + self.receipt_timeout_s
+        receipt = self.wait_mined(sent)
+        self._await_confirmations(receipt)
+        return receipt
+
+    def wait_mined(
+        self,
+        sent: SentTx,
+        *,
+        timeout_s: float | None = None,
+        on_replace: BroadcastHook | None = None,
+    ) -> TxReceipt:
+        """The receipt once mined, not waiting for confirmations. Every LOST_CHECK_S it
+        checks that the node still has the transaction and sends it again as is if not (a
+        node restarted without its pool); bumps fees while it is stuck (`on_replace` sees each
+        replacement before it is broadcast). Raises NotMined after `timeout_s` (default
+        receipt_timeout_s) or when the node refuses the lost transaction again, and the typed
+        revert for a reverted transaction. A node that does not answer raises its
+        connection error (after the usual retries)."""
+        timeout = self.receipt_timeout_s if timeout_s is None else timeout_s
+        deadline = time.monotonic() + timeout
+        stuck_at = time.monotonic() + self.stuck_after_s
         hashes = [sent.tx_hash]
         while True:
-            receipt = self._poll_receipt(
-                hashes, min(self.stuck_after_s, deadline - time.monotonic())
-            )
+            window = min(LOST_CHECK_S, stuck_at - time.monotonic(), deadline - time.monotonic())
+            receipt = self._poll_receipt(hashes, window)
             if receipt is not None:
                 break
             if time.monotonic() >= deadline:
-                raise TransactionFailed(
-                    sent.tx_hash, f"not mined within {self.receipt_timeout_s:.0f} s"
-                )
-            sent = self.bump(sent)
-            hashes.append(sent.tx_hash)
+                raise NotMined(sent.tx_hash, f"not mined within {timeout:.0f} s")
+            if not any(self.node_has(h) for h in hashes):
+                if not self.rebroadcast(sent.raw):
+                    raise NotMined(sent.tx_hash, "the node lost it and refuses it again")
+                continue
+            if time.monotonic() >= stuck_at:
+                sent = self.bump(sent, on_replace)
+                hashes.append(sent.tx_hash)
+                stuck_at = time.monotonic() + self.stuck_after_s
         if receipt["status"] != 1:
             raise self._revert_reason(sent, receipt)
-        self._await_confirmations(receipt)
         return receipt
 
     def _poll_receipt(self, hashes: list[str], timeout: float) -> TxReceipt | None:

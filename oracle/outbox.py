@@ -1,7 +1,8 @@
 """The durable outbox: every interval's signed report and where it is on its way to the chain
-(signed -> submitted (tx hash) -> confirmed), plus each node's validator checkpoint, written in
-one transaction with the interval so a kill -9 at any point resumes with nothing lost and
-nothing sent twice."""
+(signed -> submitted (the signed transaction, kept to rebroadcast) -> included (mined, not
+yet final) -> confirmed (final at the configured depth); a reorg or a node that lost the
+transaction moves it back), plus each node's validator checkpoint, written in one transaction
+with the interval so a kill -9 at any point resumes with nothing lost and nothing sent twice."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, text
 from sqlmodel import Field, Session, SQLModel, col, create_engine, delete, select
 
 from ledger.reports import IntervalReport
@@ -20,6 +21,8 @@ from oracle.sources import RawRejected
 from oracle.validate import DeviceState
 
 SIGNED, SUBMITTED, CONFIRMED, FAILED = "signed", "submitted", "confirmed", "failed"
+INCLUDED = "included"  # mined in block_number/block_hash, not yet at the confirmation depth
+IN_FLIGHT = (SUBMITTED, INCLUDED)
 # An interval with nothing to report (no accepted readings): never sent; the next report
 # starts after it and the contract records the gap. `last_error` holds the reason.
 GAP = "gap"
@@ -36,7 +39,10 @@ class OutboxReport(SQLModel, table=True):
     accepted: int
     rejected: int
     tx_hash: str | None = None
+    raw_tx: str | None = None  # the signed transaction (0x-hex), rebroadcast as is if lost
+    nonce: int | None = None
     block_number: int | None = None
+    block_hash: str | None = None
     gas_used: int | None = None
     attempts: int = 0
     last_error: str | None = None
@@ -76,6 +82,18 @@ class ReceivedReading(SQLModel, table=True):
 
 
 TABLES = [OutboxReport.__table__, NodeCheckpoint.__table__, ReceivedReading.__table__]  # type: ignore[attr-defined]
+# Columns added after the first outboxes were written: added in place to an older file.
+ADDED_COLUMNS = {"outbox_reports": {"raw_tx": "TEXT", "nonce": "INTEGER", "block_hash": "TEXT"}}
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    tables = inspect(engine)
+    for table, columns in ADDED_COLUMNS.items():
+        have = {c["name"] for c in tables.get_columns(table)}
+        with engine.begin() as conn:
+            for name, sql_type in columns.items():
+                if name not in have:
+                    conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}"))
 
 
 class Outbox:
@@ -85,6 +103,7 @@ class Outbox:
             path_or_engine = create_engine(f"sqlite:///{path_or_engine}")
         self.engine = path_or_engine
         SQLModel.metadata.create_all(self.engine, tables=TABLES)
+        _add_missing_columns(self.engine)
 
     def record_interval(
         self,
@@ -174,18 +193,21 @@ class Outbox:
             s.commit()
 
     def pending(self, station_id: int) -> list[OutboxReport]:
-        """Signed or submitted reports, oldest first: the relay's work, in order."""
+        """Reports not final yet (signed, submitted or included), oldest first: the relay's
+        work, in order."""
+        return self.in_states(station_id, (SIGNED, *IN_FLIGHT))
+
+    def in_states(
+        self, station_id: int, states: tuple[str, ...], *, after: int | None = None
+    ) -> list[OutboxReport]:
+        """The station's reports in `states` (after interval start `after`), oldest first."""
+        query = select(OutboxReport).where(
+            OutboxReport.station_id == station_id, col(OutboxReport.state).in_(states)
+        )
+        if after is not None:
+            query = query.where(OutboxReport.interval_start > after)
         with Session(self.engine) as s:
-            return list(
-                s.exec(
-                    select(OutboxReport)
-                    .where(
-                        OutboxReport.station_id == station_id,
-                        col(OutboxReport.state).in_([SIGNED, SUBMITTED]),
-                    )
-                    .order_by(col(OutboxReport.interval_start))
-                ).all()
-            )
+            return list(s.exec(query.order_by(col(OutboxReport.interval_start))).all())
 
     def rows(self, station_id: int) -> list[OutboxReport]:
         with Session(self.engine) as s:

@@ -409,6 +409,7 @@ def run_due(
 def drain(oracle: Oracle, timeout_s: float = 120.0) -> None:
     """Relay until nothing is pending (or time runs out)."""
     deadline = time.monotonic() + timeout_s
+    oracle.relay.step(oracle.config.station_id)  # also finds final reports a reorg removed
     while oracle.outbox.pending(oracle.config.station_id):
         oracle.relay.step(oracle.config.station_id)
         if time.monotonic() > deadline:

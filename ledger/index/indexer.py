@@ -1,5 +1,6 @@
-"""Move the suite's events into SQL: a checkpoint, idempotent re-runs, and reorg handling
-(block hashes are kept; a replaced block rewinds the tables to the common ancestor)."""
+"""Move the suite's events into SQL: a checkpoint, idempotent re-runs, and reorg handling of
+any depth, to a shorter chain too: block hashes are kept; a replaced or missing block rewinds
+the tables to the common ancestor, and a reorg during a pass discards that pass."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from hexbytes import HexBytes
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, select
 from web3 import Web3
-from web3._utils.events import get_event_data
+from web3.contract.contract import ContractEvent
+from web3.exceptions import BlockNotFound
 
 from ledger.client import Ledger
 from ledger.errors import LedgerError
@@ -22,6 +24,14 @@ from ledger.reverts import abi_type
 from ledger.tx import with_retries
 
 CHECKPOINT = "suite"
+PASS_ATTEMPTS = 3  # passes tried when the chain reorganises under one
+
+
+class ChainMoved(LedgerError):
+    """The chain reorganised while a pass read it: the pass is discarded and run again."""
+
+    def __init__(self, block: int) -> None:
+        super().__init__(f"block {block} was replaced while it was being indexed")
 
 
 class IndexerChainMismatch(LedgerError):
@@ -58,15 +68,16 @@ class Indexer:
         self.engine = engine
         self.confirmations = confirmations
         self.batch_blocks = batch_blocks
-        self._events: dict[bytes, tuple[str, dict[str, Any]]] = {}
+        self._events: dict[bytes, tuple[str, ContractEvent]] = {}
         self._addresses: dict[str, str] = {}
         for name, deployed in ledger.deployment.contracts.items():
             self._addresses[Web3.to_checksum_address(deployed.address)] = name
+            contract = ledger.contract(name)
             for item in ledger.build[name].abi:
                 if item.get("type") == "event" and not item.get("anonymous"):
                     types = ",".join(abi_type(i) for i in item["inputs"])
                     topic = Web3.keccak(text=f"{item['name']}({types})")
-                    self._events[bytes(topic)] = (name, item)
+                    self._events[bytes(topic)] = (name, contract.events[item["name"]]())
 
     @property
     def w3(self) -> Web3:
@@ -75,11 +86,18 @@ class Indexer:
     # -- reorgs -------------------------------------------------------------------------------
 
     def _chain_hash(self, number: int) -> str | None:
-        block = with_retries(lambda: self.w3.eth.get_block(number))
+        """The canonical hash of block `number`; None when the chain has no such block (it
+        was reorganised to a shorter one)."""
+        try:
+            block = with_retries(lambda: self.w3.eth.get_block(number))
+        except BlockNotFound:
+            return None
         return None if block is None else "0x" + bytes(block["hash"]).hex()
 
     def _find_ancestor(self, session: Session, checkpoint: Checkpoint) -> int | None:
-        """None when the checkpoint block is still canonical, else the block to rewind to."""
+        """None when the checkpoint block is still canonical, else the block to rewind to:
+        the highest block seen whose hash the chain still has (a checkpoint above the head
+        has no block, so it always rewinds)."""
         if self._chain_hash(checkpoint.block_number) == checkpoint.block_hash:
             return None
         seen = session.exec(
@@ -99,7 +117,18 @@ class Indexer:
     # -- one pass -----------------------------------------------------------------------------
 
     def run_once(self, progress: Callable[[int, int], None] | None = None) -> IndexRun:
-        """Index everything up to the head (less confirmations). Safe to call repeatedly."""
+        """Index everything up to the head (less confirmations). Safe to call repeatedly;
+        a reorg under the pass discards the uncommitted part and starts over from the
+        common ancestor."""
+        for attempt in range(PASS_ATTEMPTS):
+            try:
+                return self._pass(progress)
+            except ChainMoved:
+                if attempt == PASS_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _pass(self, progress: Callable[[int, int], None] | None) -> IndexRun:
         head = int(with_retries(lambda: self.w3.eth.block_number)) - self.confirmations
         total = 0
         rewound: int | None = None
@@ -117,22 +146,34 @@ class Indexer:
                 else:
                     start = checkpoint.block_number + 1
             first = start
+            if rewound is not None:
+                # The rewind stands on its own, even if the chain moves again in this pass.
+                self._save_checkpoint(session, rewound, self._chain_hash(rewound) or "")
+                session.commit()
             while start <= head:
                 end = min(start + self.batch_blocks - 1, head)
+                end_hash = self._chain_hash(end)
+                if end_hash is None:
+                    raise ChainMoved(end)
                 total += self._index_range(session, start, end)
-                head_hash = self._chain_hash(end) or ""
-                self._save_checkpoint(session, end, head_hash)
+                if self._chain_hash(end) != end_hash:
+                    session.rollback()
+                    raise ChainMoved(end)
+                self._save_checkpoint(session, end, end_hash)
                 session.commit()
                 if progress:
                     progress(end, head)
                 start = end + 1
-            if checkpoint is not None and rewound is not None and first > head:
-                self._save_checkpoint(session, rewound, self._chain_hash(rewound) or "")
             session.commit()
         return IndexRun(from_block=first, to_block=head, events=total, rewound_to=rewound)
 
-    def _timestamp(self, number: int) -> int:
-        return int(with_retries(lambda: self.w3.eth.get_block(number))["timestamp"])
+    def _block(self, number: int) -> tuple[int, str]:
+        """(timestamp, hash) of block `number`; ChainMoved when it is gone."""
+        try:
+            block = with_retries(lambda: self.w3.eth.get_block(number))
+        except BlockNotFound as exc:
+            raise ChainMoved(number) from exc
+        return int(block["timestamp"]), "0x" + bytes(block["hash"]).hex()
 
     def _save_checkpoint(self, session: Session, number: int, block_hash: str) -> None:
         session.merge(
@@ -155,25 +196,28 @@ class Indexer:
                 }
             )
         )
-        timestamps: dict[int, int] = {}
+        blocks: dict[int, tuple[int, str]] = {}
         count = 0
         for log in logs:
             known = self._events.get(bytes(log["topics"][0])) if log["topics"] else None
             if known is None:
                 continue
-            contract, abi = known
-            decoded = get_event_data(self.w3.codec, abi, log)
+            contract, event = known
+            decoded = event.process_log(log)
             args = _jsonable(dict(decoded["args"]))
             number = int(log["blockNumber"])
-            if number not in timestamps:
-                timestamps[number] = self._timestamp(number)
+            if number not in blocks:
+                blocks[number] = self._block(number)
+            if blocks[number][1] != "0x" + bytes(log["blockHash"]).hex():
+                session.rollback()
+                raise ChainMoved(number)  # the log came from a block since replaced
             meta = EventMeta(
                 block_number=number,
                 log_index=int(log["logIndex"]),
                 tx_hash="0x" + bytes(log["transactionHash"]).hex(),
                 contract=contract,
-                event=abi["name"],
-                timestamp=timestamps[number],
+                event=decoded["event"],
+                timestamp=blocks[number][0],
             )
             session.merge(
                 ChainEvent(

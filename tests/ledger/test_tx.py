@@ -94,3 +94,64 @@ def test_a_stuck_transaction_is_replaced_with_higher_fees(
 def test_decoder_names_unknown_selectors() -> None:
     err = RevertDecoder([]).decode("0xdeadbeef")
     assert err.error_name == "UnknownRevert"
+
+
+def rpc(manager: TxManager, method: str, *params: object) -> object:
+    return manager.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+
+
+def test_a_transaction_the_node_lost_is_rebroadcast_as_is(
+    manager: TxManager, probe: Contract
+) -> None:
+    rpc(manager, "evm_setAutomine", False)
+    try:
+        sent = manager.send(probe.functions.bump(3))
+        rpc(manager, "anvil_dropAllTransactions")  # the pool is gone, as after a node restart
+        assert not manager.node_has(sent.tx_hash)
+        assert manager.rebroadcast(sent.raw) is True
+        assert manager.rebroadcast(sent.raw) is True  # already known: still fine
+        rpc(manager, "evm_mine")
+        receipt = manager.wait(sent)
+    finally:
+        rpc(manager, "evm_setAutomine", True)
+    assert receipt["status"] == 1 and "0x" + bytes(receipt["transactionHash"]).hex() == sent.tx_hash
+    assert probe.functions.total().call() == 3
+
+
+def test_rebroadcast_says_when_the_nonce_went_to_another_transaction(
+    manager: TxManager, probe: Contract
+) -> None:
+    rpc(manager, "evm_setAutomine", False)
+    try:
+        lost = manager.send(probe.functions.bump(3))
+        rpc(manager, "anvil_dropAllTransactions")
+        manager.resync()
+        taken = manager.send(probe.functions.bump(4))  # the node's nonce again: the same one
+        assert taken.nonce == lost.nonce
+        rpc(manager, "evm_mine")
+        manager.wait(taken)
+    finally:
+        rpc(manager, "evm_setAutomine", True)
+    assert manager.rebroadcast(lost.raw) is False
+    assert probe.functions.total().call() == 4
+
+
+def test_a_nonce_gap_is_filled_so_the_transaction_above_it_is_mined(
+    manager: TxManager, probe: Contract
+) -> None:
+    rpc(manager, "evm_setAutomine", False)
+    try:
+        lost = manager.send(probe.functions.bump(3))
+        rpc(manager, "anvil_dropAllTransactions")
+        above = manager.send(probe.functions.bump(5))  # the local counter went on: a gap
+        assert above.nonce == lost.nonce + 1
+        rpc(manager, "evm_mine")
+        assert manager.mined_nonce() == lost.nonce  # blocked behind the missing nonce
+        manager.fill_nonce(lost.nonce)
+        rpc(manager, "evm_mine")
+        receipt = manager.wait(above)
+    finally:
+        rpc(manager, "evm_setAutomine", True)
+    assert receipt["status"] == 1
+    assert manager.mined_nonce() == above.nonce + 1
+    assert probe.functions.total().call() == 5

@@ -95,6 +95,7 @@ class _Proxy:
 
     def __init__(self, target: str) -> None:
         self.up = True
+        self.lose_reply_to: set[str] = set()  # methods answered once by dropping the reply
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -107,6 +108,12 @@ class _Proxy:
                 reply = requests.post(
                     target, data=body, headers={"content-type": "application/json"}, timeout=30
                 )
+                method = json.loads(body).get("method")
+                if method in proxy.lose_reply_to:  # the node did it; the caller never hears
+                    proxy.lose_reply_to.discard(method)
+                    self.close_connection = True
+                    self.connection.close()
+                    return
                 self.send_response(reply.status_code)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(reply.content)))
@@ -147,3 +154,26 @@ def test_rpc_outage_then_recovery_catches_up_in_order(
     assert confirmed == [config.start + i * 900 for i in range(3)]
     assert oracle.relay.failures == 0
     assert StorageLedgerClient(ledger).latest_interval(station)[0] == config.start + 2 * 900
+
+
+def test_a_broadcast_whose_reply_was_lost_is_booked_once(
+    ledger: Ledger, tmp_path: Path, proxy: _Proxy
+) -> None:
+    _, station, config = world_and_config(ledger, tmp_path, intervals=2)
+    config = config.model_copy(update={"rpc_url": proxy.url})
+    oracle = build_oracle(config, ledger.settings)
+    for _ in range(2):
+        start = oracle.runtime.next_interval()
+        oracle.runtime.process(start, now=start + 901)
+    proxy.lose_reply_to.add("eth_sendRawTransaction")
+    drain(oracle)
+    assert not proxy.lose_reply_to, "the reply was not lost"
+    assert [r.state for r in oracle.outbox.rows(station)] == [CONFIRMED] * 2
+    contract = ledger.contract("StorageLedger")
+    accepted = contract.events.ReportAccepted().get_logs(
+        from_block=0, argument_filters={"stationId": station}
+    )
+    duplicates = contract.events.ReportDuplicate().get_logs(
+        from_block=0, argument_filters={"stationId": station}
+    )
+    assert len(accepted) == 2 and duplicates == []

@@ -16,6 +16,7 @@ from ledger.index.tables import (
 )
 from ledger.storage import CurtailedCharge, StorageLedgerClient
 from tests.helpers import ROOT, report, submit, with_root
+from tests.ledger.index import canonical
 
 MWH = 1_000_000
 
@@ -122,7 +123,7 @@ def test_a_replaced_block_is_detected_and_the_tables_rewound(
     # The chain replaces the last three blocks with a different history of the same height,
     # without the attestation.
     ledger.w3.provider.make_request("evm_revert", [snap])
-    ledger.tx._next_nonce = None  # the node forgot those transactions
+    ledger.tx.resync()  # the node forgot those transactions
     other_root = bytes.fromhex("22" * 32)
     submit(ledger, world, with_root(report(ledger, station, 1, {gen: (5 * MWH, 0)}), other_root))
     ledger.w3.provider.make_request("anvil_mine", ["0x2"])
@@ -139,3 +140,62 @@ def test_a_replaced_block_is_detected_and_the_tables_rewound(
         assert s.exec(select(CurtailmentRow)).all() == []
     assert charged == StorageLedgerClient(ledger).account_of(station, gen).charged_wh == 5 * MWH
     assert not StorageLedgerClient(ledger).curtailment_attested(station, first)
+
+
+def test_a_reorg_to_a_shorter_chain_rewinds_to_the_ancestor_and_carries_on(
+    ledger: Ledger, world: World, station: int, engine: Engine
+) -> None:
+    gen = world.participants[0].address
+    submit(ledger, world, report(ledger, station, 0, {gen: (4 * MWH, 0)}))
+    indexer = Indexer(ledger, engine)
+    indexer.run_once()
+    fork = ledger.w3.eth.block_number
+
+    snap = ledger.w3.provider.make_request("evm_snapshot", [])["result"]
+    for i in range(1, 4):
+        submit(ledger, world, report(ledger, station, i, {gen: ((4 + i) * MWH, 0)}))
+    ledger.w3.provider.make_request("anvil_mine", ["0x14"])  # the old chain runs 20 blocks on
+    indexer.run_once()
+    assert len(sql_reports(engine)) == 4
+    old_head = ledger.w3.eth.block_number
+
+    # Back to a chain 23 blocks shorter than the indexed checkpoint: its blocks are gone.
+    ledger.w3.provider.make_request("evm_revert", [snap])
+    ledger.tx.resync()
+    assert ledger.w3.eth.block_number == fork < old_head
+    run = indexer.run_once()
+    assert run.rewound_to is not None and run.rewound_to <= fork
+    assert canonical.sql_reports(engine, station) == canonical.chain_reports(ledger, station)
+    assert len(sql_reports(engine)) == 1
+
+    # The new chain grows with a different history, still below the old height, and on past it.
+    other_root = bytes.fromhex("33" * 32)
+    submit(ledger, world, with_root(report(ledger, station, 1, {gen: (9 * MWH, 0)}), other_root))
+    indexer.run_once()
+    assert canonical.sql_reports(engine, station) == canonical.chain_reports(ledger, station)
+    ledger.w3.provider.make_request("anvil_mine", ["0x20"])
+    again = indexer.run_once()
+    assert again.rewound_to is None
+    on_sql = canonical.sql_reports(engine, station)
+    assert on_sql == canonical.chain_reports(ledger, station) and len(on_sql) == 2
+    assert on_sql[report(ledger, station, 1, {}).interval_start][1] == "0x" + other_root.hex()
+    account = StorageLedgerClient(ledger).account_of(station, gen)
+    assert canonical.sql_charged(engine, station)[gen] == account.charged_wh == 9 * MWH
+
+
+def test_a_restart_after_the_chain_shrank_below_the_checkpoint_does_not_crash(
+    ledger: Ledger, world: World, station: int, engine: Engine
+) -> None:
+    gen = world.participants[0].address
+    snap = ledger.w3.provider.make_request("evm_snapshot", [])["result"]
+    submit(ledger, world, report(ledger, station, 0, {gen: (4 * MWH, 0)}))
+    ledger.w3.provider.make_request("anvil_mine", ["0x5"])
+    Indexer(ledger, engine).run_once()
+    ledger.w3.provider.make_request("evm_revert", [snap])
+    ledger.tx.resync()
+
+    # A fresh indexer (a restarted `essl index`) over the same database, twice.
+    for _ in range(2):
+        run = Indexer(ledger, engine).run_once()
+        assert canonical.sql_reports(engine, station) == {}
+    assert run.rewound_to is None  # the first pass rewound; the second has nothing to undo
