@@ -48,17 +48,23 @@ class DevnetRecord:
     state: str | None
     log: str
     block_time: float | None = None
+    host: str = "127.0.0.1"  # the address it listens on (0.0.0.0: every interface)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{local_host(self.host)}:{self.port}"
 
 
-def port_taken(port: int) -> bool:
+def local_host(host: str) -> str:
+    """Where this machine reaches a node listening on `host`."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
+def port_taken(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind(("127.0.0.1", port))
+            sock.bind((host, port))
         except OSError:
             return True
     return False
@@ -106,16 +112,17 @@ def start_anvil(
     log: Path,
     detach: bool = False,
     wait_s: float = 20.0,
+    host: str = "127.0.0.1",
 ) -> subprocess.Popen[bytes]:
-    """Start anvil and return once it answers JSON-RPC on `port`."""
-    if port_taken(port):
+    """Start anvil listening on `host`:`port` and return once it answers JSON-RPC."""
+    if port_taken(port, "0.0.0.0" if host in ("0.0.0.0", "::") else host):
         raise PortTaken(port)
     cmd = [
         str(anvil_binary()),
         "--port",
         str(port),
         "--host",
-        "127.0.0.1",
+        host,
         "--hardfork",
         hardfork,
         "--chain-id",
@@ -138,7 +145,7 @@ def start_anvil(
             stdin=subprocess.DEVNULL,
             start_new_session=detach,
         )
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{local_host(host)}:{port}"
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -202,6 +209,7 @@ class Devnet:
         hardfork: str = "london",
         block_time: float | None = None,
         state: Path | None = None,
+        host: str = "127.0.0.1",
     ) -> DevnetRecord:
         status, rec = self.status()
         if status == "running" and rec is not None:
@@ -213,7 +221,13 @@ class Devnet:
             return rec
         log = self.state_dir / "anvil.log"
         proc = start_anvil(
-            port, hardfork=hardfork, block_time=block_time, state=state, log=log, detach=True
+            port,
+            hardfork=hardfork,
+            block_time=block_time,
+            state=state,
+            log=log,
+            detach=True,
+            host=host,
         )
         rec = DevnetRecord(
             pid=proc.pid,
@@ -222,6 +236,7 @@ class Devnet:
             state=str(state) if state else None,
             log=str(log),
             block_time=block_time,
+            host=host,
         )
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.record_path.write_text(json.dumps(asdict(rec)))

@@ -26,13 +26,31 @@ def devnet_up(
     hardfork: Annotated[
         str | None, typer.Option(help="EVM hardfork (default: the compiler's ESSL_EVM_VERSION).")
     ] = None,
+    host: Annotated[
+        str,
+        typer.Option(
+            metavar="ADDR",
+            help="Address to listen on: 127.0.0.1 keeps the devnet on this machine; this "
+            "machine's LAN address (or 0.0.0.0) lets other machines join a shared devnet.",
+        ),
+    ] = "127.0.0.1",
 ) -> None:
     """Start anvil from node_modules in the background and wait until it answers."""
     settings = get_settings()
     rec = Devnet(settings.state_dir).up(
-        port=port, hardfork=hardfork or settings.evm_version, block_time=block_time, state=state
+        port=port,
+        hardfork=hardfork or settings.evm_version,
+        block_time=block_time,
+        state=state,
+        host=host,
     )
     out.print(f"devnet running: {rec.url} (pid {rec.pid}, hardfork {rec.hardfork})")
+    if host != "127.0.0.1":
+        out.print(
+            f"shared on {host}:{rec.port}: other machines set ESSL_RPC_URL=http://<this "
+            f"machine's address>:{rec.port}; fund their accounts with `essl devnet fund ADDRESS`",
+            soft_wrap=True,
+        )
 
 
 @devnet_app.command("fund")

@@ -90,3 +90,15 @@ def test_state_file_keeps_the_chain_across_restarts(state_dir: Path, tmp_path: P
         == 0
     )
     assert block_number(port) == 5
+
+
+def test_devnet_up_on_every_interface_is_shared_and_reachable_here(state_dir: Path) -> None:
+    port = free_port()
+    up = essl(state_dir, "devnet", "up", "--port", str(port), "--host", "0.0.0.0")
+    assert up.returncode == 0, up.stderr
+    assert "shared on 0.0.0.0" in up.stdout
+    record = json.loads((state_dir / "devnet.json").read_text())
+    assert record["host"] == "0.0.0.0"
+    assert block_number(port) >= 0  # reached over loopback
+    status = essl(state_dir, "devnet", "status")
+    assert f"running: http://127.0.0.1:{port}" in status.stdout
