@@ -20,6 +20,7 @@ from ledger.client import Ledger
 from ledger.errors import LedgerError
 from ledger.index.projections import PROJECTIONS, EventMeta
 from ledger.index.tables import BLOCK_TABLES, ChainEvent, Checkpoint, SeenBlock
+from ledger.logs import paged
 from ledger.reverts import abi_type
 from ledger.tx import with_retries
 
@@ -187,14 +188,12 @@ class Indexer:
         session.merge(SeenBlock(block_number=number, block_hash=block_hash))
 
     def _index_range(self, session: Session, start: int, end: int) -> int:
-        logs = with_retries(
-            lambda: self.w3.eth.get_logs(
-                {
-                    "fromBlock": start,
-                    "toBlock": end,
-                    "address": list(self._addresses),
-                }
-            )
+        addresses = list(self._addresses)
+        logs = paged(
+            lambda a, b: self.w3.eth.get_logs({"fromBlock": a, "toBlock": b, "address": addresses}),
+            start,
+            end,
+            max_range=self.batch_blocks,
         )
         blocks: dict[int, tuple[int, str]] = {}
         count = 0
