@@ -4,10 +4,11 @@ request, decision, moves, retirements and revocation (registered in projections.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlmodel import Session
 
+from ledger.index.events import EventMeta
 from ledger.index.tables import (
     AvoidedConsumedRow,
     CreditDecisionRow,
@@ -17,9 +18,6 @@ from ledger.index.tables import (
     CreditRow,
     EmissionFactorDatasetRow,
 )
-
-if TYPE_CHECKING:  # projections imports this module to register the handlers
-    from ledger.index.projections import EventMeta
 
 
 def ascii_code(value: str) -> str:

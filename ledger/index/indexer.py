@@ -18,7 +18,8 @@ from web3.exceptions import BlockNotFound
 
 from ledger.client import Ledger
 from ledger.errors import LedgerError
-from ledger.index.projections import PROJECTIONS, EventMeta
+from ledger.index.events import EventMeta
+from ledger.index.projections import PROJECTIONS
 from ledger.index.tables import BLOCK_TABLES, ChainEvent, Checkpoint, SeenBlock
 from ledger.logs import paged
 from ledger.reverts import abi_type

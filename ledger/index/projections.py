@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from ledger.index.credit_projections import CREDIT_PROJECTIONS
+from ledger.index.events import EventMeta, Projection
 from ledger.index.settlement_projections import SETTLEMENT_PROJECTIONS
 from ledger.index.tables import (
     CurtailmentRow,
@@ -25,19 +24,6 @@ from ledger.index.tables import (
 from ledger.reports import participant_records
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
-
-
-@dataclass(frozen=True)
-class EventMeta:
-    block_number: int
-    log_index: int
-    tx_hash: str
-    contract: str
-    event: str
-    timestamp: int
-
-
-Projection = Callable[[Session, dict[str, Any], EventMeta], None]
 
 
 def region_text(value: str) -> str:

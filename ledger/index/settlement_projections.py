@@ -4,19 +4,17 @@ projections.PROJECTIONS)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlmodel import Session
 
+from ledger.index.events import EventMeta
 from ledger.index.tables import (
     SettlementAnchorRow,
     SettlementResponseRow,
     SettlementTermsRow,
     SettlementTransitionRow,
 )
-
-if TYPE_CHECKING:  # projections imports this module to register the handlers
-    from ledger.index.projections import EventMeta
 
 ZERO_HASH = "0x" + "00" * 32
 SUPERSEDED = 4  # ISettlementAnchor.StatementState.Superseded
