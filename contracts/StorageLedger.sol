@@ -118,6 +118,10 @@ contract StorageLedger is EIP712, IStorageLedger {
     /// was confirmed an oracle under that version: a report signed by a known signer set costs one
     /// storage read for membership instead of one per signer.
     mapping(bytes32 setKey => uint256) private _oracleSetSeen;
+    /// @dev Keyed by _accountKey, written only by setBaseline, never read on the report path.
+    /// Word 0: device [0,160) | epoch u32 [160,192). Word 1: rawChargedWh u64 [0,64) |
+    /// rawDischargedWh u64 [64,128) | bookedChargedWh u64 [128,192) | bookedDischargedWh u64 [192,256).
+    mapping(uint256 accountKey => uint256[2]) private _baselines;
 
     constructor(IRegistry registry_, IEmissionFactors factors_) EIP712("ESSLedger", "1") {
         _registry = registry_;
@@ -760,7 +764,48 @@ contract StorageLedger is EIP712, IStorageLedger {
         );
     }
 
+    /// @dev setBaseline's caller and station checks: the station exists, the caller operates it
+    /// (or is the registry admin), the device is an active device of the station, and the
+    /// participant's lease is active now.
+    function _checkBaselineCaller(uint32 stationId, address participant, address device) internal view {
+        if (stationId == 0 || stationId > _registry.stationCount()) revert StorageLedgerUnknownStation(stationId);
+        if (_registry.stationOf(stationId).operator != msg.sender && !_registry.hasRole(0x00, msg.sender)) {
+            revert StorageLedgerNotStationOperator(msg.sender, stationId);
+        }
+        uint32 deviceId = _registry.deviceOf(device);
+        if (deviceId == 0) revert StorageLedgerDeviceNotOfStation(stationId, device);
+        IRegistry.Device memory d = _registry.deviceById(deviceId);
+        if (d.stationId != stationId || !d.active) revert StorageLedgerDeviceNotOfStation(stationId, device);
+        if (!_registry.isLeaseActive(stationId, participant, uint64(block.timestamp))) {
+            revert StorageLedgerNoActiveLease(stationId, participant, uint64(block.timestamp));
+        }
+    }
+
     // ------------------------------------------------------------------ external writes
+
+    /// @inheritdoc IStorageLedger
+    function setBaseline(
+        uint32 stationId,
+        address participant,
+        address device,
+        uint64 rawChargedWh,
+        uint64 rawDischargedWh
+    ) external {
+        _checkBaselineCaller(stationId, participant, device);
+        uint256 key = _accountKey(stationId, participant);
+        uint256[2] storage b = _baselines[key];
+        // At most one baseline per call: 2^32 calls are out of reach, no overflow.
+        uint32 epoch = uint32(b[0] >> 160) + 1;
+        uint256 a = _accounts[key];
+        uint64 bookedCharged = uint64(a & MASK48);
+        uint64 bookedDischarged = uint64((a >> 48) & MASK48);
+        b[0] = uint256(uint160(device)) | (uint256(epoch) << 160);
+        b[1] = uint256(rawChargedWh) | (uint256(rawDischargedWh) << 64) | (uint256(bookedCharged) << 128)
+            | (uint256(bookedDischarged) << 192);
+        emit BaselineSet(
+            stationId, participant, device, epoch, rawChargedWh, rawDischargedWh, bookedCharged, bookedDischarged
+        );
+    }
 
     /// @inheritdoc IStorageLedger
     function submitReport(Report calldata r, bytes[] calldata signatures) external returns (bool accepted) {
@@ -850,6 +895,18 @@ contract StorageLedger is EIP712, IStorageLedger {
         int64 avoided = _avoided(_accounts[key]);
         consumedGrams = _consumedOf(_consumed[key]);
         return (avoided, consumedGrams, _unissued(avoided, consumedGrams), _unpackStation(_stations[stationId]).factorVersion);
+    }
+
+    /// @inheritdoc IStorageLedger
+    function baselineOf(uint32 stationId, address participant) external view returns (Baseline memory b) {
+        uint256[2] storage w = _baselines[_accountKey(stationId, participant)];
+        (uint256 w0, uint256 w1) = (w[0], w[1]);
+        b.device = address(uint160(w0));
+        b.epoch = uint32(w0 >> 160);
+        b.rawChargedWh = uint64(w1);
+        b.rawDischargedWh = uint64(w1 >> 64);
+        b.bookedChargedWh = uint64(w1 >> 128);
+        b.bookedDischargedWh = uint64(w1 >> 192);
     }
 
     /// @inheritdoc IStorageLedger

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from web3.types import TxReceipt
 
+from ledger.baselines import Baseline
 from ledger.client import Ledger
 from ledger.reports import IntervalReport
 
@@ -70,6 +71,27 @@ class StorageLedgerClient:
         rows = [(c.participant, c.curtailed_wh) for c in sorted_charges(charges)]
         fn = self.contract.functions.attestCurtailment(station_id, interval_start, rows)
         return self.ledger.tx.transact(fn)
+
+    def set_baseline(
+        self,
+        station_id: int,
+        participant: str,
+        device: str,
+        raw_charged_wh: int,
+        raw_discharged_wh: int,
+    ) -> TxReceipt:
+        """Record the meter channel's raw counters as the participant's baseline (signer: the
+        station's operator or the registry admin)."""
+        fn = self.contract.functions.setBaseline(
+            station_id, participant, device, raw_charged_wh, raw_discharged_wh
+        )
+        return self.ledger.tx.transact(fn)
+
+    def baseline_of(self, station_id: int, participant: str) -> Baseline:
+        device, *numbers = self.ledger.tx.call(
+            self.contract.functions.baselineOf(station_id, participant)
+        )
+        return Baseline(str(device), *(int(n) for n in numbers))
 
     def curtailed_of(self, station_id: int, participant: str) -> int:
         """Cumulative attested curtailed Wh of an account."""

@@ -73,6 +73,25 @@ interface IStorageLedger {
         ParticipantDelta[] participants;
     }
 
+    /// @notice A participant channel's counter baseline (setBaseline): the meter's raw counters at
+    /// onboarding or at a meter replacement, and the participant's booked counters at that moment.
+    /// Reports keep carrying booked cumulative counters; off-chain, for raw counters read after the
+    /// baseline, booked = bookedWh + (raw - rawWh) per channel.
+    /// @param device The meter (its registry signing address) whose counters the baseline holds.
+    /// @param epoch 1 for the account's first baseline, +1 per later one (0: no baseline).
+    /// @param rawChargedWh The meter's cumulative charged counter at the baseline (Wh).
+    /// @param rawDischargedWh The meter's cumulative discharged counter at the baseline (Wh).
+    /// @param bookedChargedWh The account's booked charged counter when the baseline was set.
+    /// @param bookedDischargedWh The account's booked discharged counter when the baseline was set.
+    struct Baseline {
+        address device;
+        uint32 epoch;
+        uint64 rawChargedWh;
+        uint64 rawDischargedWh;
+        uint64 bookedChargedWh;
+        uint64 bookedDischargedWh;
+    }
+
     // ------------------------------------------------------------------ errors
 
     /// @notice `reports.length` and `signatures.length` differ in submitReports.
@@ -127,6 +146,10 @@ interface IStorageLedger {
     error StorageLedgerAvoidedOverflow(uint32 stationId, address participant, int256 avoidedGrams);
     /// @notice `account` lacks `role` on the registry.
     error StorageLedgerUnauthorized(address account, bytes32 role);
+    /// @notice setBaseline: `account` is neither the station's operator nor the registry admin.
+    error StorageLedgerNotStationOperator(address account, uint32 stationId);
+    /// @notice setBaseline: `device` is not an active device registered for the station.
+    error StorageLedgerDeviceNotOfStation(uint32 stationId, address device);
     /// @notice Requested grams exceed the un-issued positive balance.
     error StorageLedgerInsufficientAvoided(uint32 stationId, address participant, uint256 unissuedGrams, uint96 requestedGrams);
 
@@ -188,6 +211,17 @@ interface IStorageLedger {
         uint32 gramsPerMWh,
         int64 avoidedGrams
     );
+    /// @notice A counter baseline was recorded for (stationId, participant): see `Baseline`.
+    event BaselineSet(
+        uint32 indexed stationId,
+        address indexed participant,
+        address indexed device,
+        uint32 epoch,
+        uint64 rawChargedWh,
+        uint64 rawDischargedWh,
+        uint64 bookedChargedWh,
+        uint64 bookedDischargedWh
+    );
     /// @notice Avoided emissions were consumed (issued as credits or excluded for green certificates).
     event AvoidedConsumed(
         uint32 indexed stationId, address indexed participant, address indexed by, uint96 grams, uint96 consumedTotal
@@ -213,6 +247,18 @@ interface IStorageLedger {
     /// delta in ReportAccepted, is checked off-chain by `essl verify`).
     function attestCurtailment(uint32 stationId, uint64 intervalStart, CurtailedCharge[] calldata charges) external;
 
+    /// @notice Record the counter baseline of a participant channel at onboarding or after a meter
+    /// replacement (the station's operator or the registry admin). The participant needs an active
+    /// lease now and `device` must be an active device of the station; the booked counters are read
+    /// from the participant's account (0 for a new one). The report path never reads it.
+    function setBaseline(
+        uint32 stationId,
+        address participant,
+        address device,
+        uint64 rawChargedWh,
+        uint64 rawDischargedWh
+    ) external;
+
     /// @notice Consume un-issued avoided emissions (LEDGER_WRITER_ROLE on the registry, e.g. CarbonCredits).
     function consumeAvoided(uint32 stationId, address participant, uint96 grams) external;
 
@@ -231,6 +277,9 @@ interface IStorageLedger {
         external
         view
         returns (int128 avoidedGrams, uint96 consumedGrams, uint256 unissuedGrams, uint32 factorVersion);
+
+    /// @notice The baseline in force for (stationId, participant); all zero (epoch 0) if none was set.
+    function baselineOf(uint32 stationId, address participant) external view returns (Baseline memory);
 
     /// @notice Cumulative curtailed energy attested for `participant` at `stationId` (Wh).
     function curtailedOf(uint32 stationId, address participant) external view returns (uint64 curtailedWh);
