@@ -13,8 +13,8 @@ import {IStorageLedger} from "./interfaces/IStorageLedger.sol";
 /// @dev Gas layout (docs/contracts.md, "Storage layout"): per (station, participant) one account slot
 /// (counters, avoided grams and the cached lease terms; read and written per report) and one consumed
 /// slot (written on consumeAvoided only); per station one parameter/state slot and one region slot;
-/// one slot per two consecutive report keys (bytes16 digests). The registry is called once per
-/// transaction (oracle config + lease epoch); oracle membership and lease terms are cached here and
+/// one slot per 128 consecutive report keys (acceptance bits + the latest bytes16 digest). The
+/// registry is called once per transaction (oracle config + lease epoch); oracle membership and lease terms are cached here and
 /// revalidated by version.
 contract StorageLedger is EIP712, IStorageLedger {
     // ------------------------------------------------------------------ storage
@@ -109,9 +109,12 @@ contract StorageLedger is EIP712, IStorageLedger {
     /// @dev Curtailment attested, one bit per interval: interval k (start = k * intervalSeconds +
     /// gridOffset) of a station is bit k & 255 of slot (station << 64 | k >> 8).
     mapping(uint256 bitmapKey => uint256) private _curtailmentAttested;
-    /// @dev Two report keys per slot: key (station, k * intervalSeconds + gridOffset) lives in slot
-    /// (station << 64 | k >> 1), lane k & 1 (lane 0 = high 128 bits), as bytes16(digest).
-    mapping(uint256 pairKey => uint256) private _reportPairs;
+    /// @dev Report keys, one slot per window of 128 intervals of a station: key (station, k *
+    /// intervalSeconds + gridOffset) is bit k & 127 of slot (station << 64 | k >> 7), set once its
+    /// report is accepted; bits [128,256) hold bytes16(digest) of the window's latest accepted
+    /// report. Every report rewrites its window's slot (a new slot once per 128 intervals) instead
+    /// of opening one every second report.
+    mapping(uint256 windowKey => uint256) private _reportKeys;
     /// @dev Oracle signer => the registry oracle-set version its membership was last confirmed for.
     mapping(address signer => uint256) private _oracleSeen;
     /// @dev _signerSetKey(oracle-set version, ascending signers) => 1 once every one of those signers
@@ -517,15 +520,54 @@ contract StorageLedger is EIP712, IStorageLedger {
         return st.intervalSeconds != 0 && start % st.intervalSeconds == st.gridOffset;
     }
 
-    /// @dev The report-key slot and lane of an on-grid interval start.
-    function _pairOf(uint32 stationId, uint64 start, uint32 intervalSeconds)
+    /// @dev The report-key window slot and bit of an on-grid interval start.
+    function _keyOf(uint32 stationId, uint64 start, uint32 intervalSeconds)
         internal
         pure
-        returns (uint256 pairKey, uint256 shift)
+        returns (uint256 windowKey, uint256 bit)
     {
         uint256 k = start / intervalSeconds; // start = k * intervalSeconds + gridOffset, gridOffset < intervalSeconds
-        pairKey = (uint256(stationId) << 64) | (k >> 1);
-        shift = (k & 1) == 0 ? 128 : 0;
+        windowKey = (uint256(stationId) << 64) | (k >> 7);
+        bit = k & 127;
+    }
+
+    /// @dev Whether bit `bit` is the highest acceptance bit of a window word: its key is the
+    /// window's latest accepted one, whose digest prefix the word holds.
+    function _isLatest(uint256 keys, uint256 bit) internal pure returns (bool) {
+        return (keys & MASK128) >> bit == 1;
+    }
+
+    /// @dev A report whose key was already accepted; always a no-op or a revert. The window's
+    /// latest key has its digest prefix stored: the same one is a duplicate, another one a
+    /// conflict (before any signature check, as a key's record decides only between these two).
+    /// An older key keeps only its acceptance bit: the report must pass the config and signature
+    /// checks, then it is a duplicate; ReportDuplicate carries its digest, so a quorum that signed
+    /// two reports for one interval shows against the key's ReportAccepted.
+    function _resubmitted(
+        Report calldata r,
+        bytes[] calldata signatures,
+        Context memory ctx,
+        bytes32 digest,
+        uint256 keys,
+        uint256 bit
+    ) internal returns (bool) {
+        if (_isLatest(keys, bit)) {
+            bytes16 stored = bytes16(uint128(keys >> 128));
+            if (stored != bytes16(digest)) {
+                revert StorageLedgerReportConflict(r.stationId, r.intervalStart, stored, digest);
+            }
+        } else {
+            _checkConfig(r, ctx);
+            _verifySigners(digest, signatures, ctx);
+        }
+        emit ReportDuplicate(r.stationId, r.intervalStart, digest);
+        return false;
+    }
+
+    function _checkConfig(Report calldata r, Context memory ctx) internal pure {
+        if (r.configDigest != ctx.configDigest) {
+            revert StorageLedgerConfigDigestMismatch(r.stationId, r.intervalStart, ctx.configDigest, r.configDigest);
+        }
     }
 
     /// @dev The whole pipeline for one report; false for a duplicate no-op.
@@ -533,21 +575,10 @@ contract StorageLedger is EIP712, IStorageLedger {
         (uint256 word, StationState memory st) = _loadStation(r.stationId);
         _checkGrid(r, st);
         bytes32 digest = _hashReport(r);
-        (uint256 pairKey, uint256 shift) = _pairOf(r.stationId, r.intervalStart, st.intervalSeconds);
-        uint256 pair = _reportPairs[pairKey];
-        {
-            uint256 stored = (pair >> shift) & MASK128;
-            if (stored != 0) {
-                if (bytes16(uint128(stored)) == bytes16(digest)) {
-                    emit ReportDuplicate(r.stationId, r.intervalStart, digest);
-                    return false;
-                }
-                revert StorageLedgerReportConflict(r.stationId, r.intervalStart, bytes16(uint128(stored)), digest);
-            }
-        }
-        if (r.configDigest != ctx.configDigest) {
-            revert StorageLedgerConfigDigestMismatch(r.stationId, r.intervalStart, ctx.configDigest, r.configDigest);
-        }
+        (uint256 windowKey, uint256 bit) = _keyOf(r.stationId, r.intervalStart, st.intervalSeconds);
+        uint256 keys = _reportKeys[windowKey];
+        if ((keys >> bit) & 1 != 0) return _resubmitted(r, signatures, ctx, digest, keys, bit);
+        _checkConfig(r, ctx);
         address[] memory signers = _verifySigners(digest, signatures, ctx);
         _checkContinuity(r, st);
         _factorOf(r.stationId, ctx);
@@ -556,8 +587,8 @@ contract StorageLedger is EIP712, IStorageLedger {
         _checkEnergyBalance(r, st, job);
 
         _storeStationState(r, word, ctx.factorVersion);
-        // A zero bytes16 digest would read as "no report": probability 2^-128, accepted.
-        _reportPairs[pairKey] = pair | (uint256(uint128(bytes16(digest))) << shift);
+        // This key's bit set, the window's digest lane replaced (keys only ascend per station).
+        _reportKeys[windowKey] = (keys & MASK128) | (uint256(1) << bit) | (uint256(uint128(bytes16(digest))) << 128);
         _announce(r, digest, signers, ctx, job.records);
         return true;
     }
@@ -724,8 +755,8 @@ contract StorageLedger is EIP712, IStorageLedger {
     /// @dev Marks (stationId, intervalStart) attested; it needs an accepted report and no earlier attestation.
     function _markAttested(uint32 stationId, uint64 intervalStart, StationState memory st) internal {
         if (!_onGrid(st, intervalStart)) revert StorageLedgerCurtailmentWithoutReport(stationId, intervalStart);
-        (uint256 pairKey, uint256 shift) = _pairOf(stationId, intervalStart, st.intervalSeconds);
-        if ((_reportPairs[pairKey] >> shift) & MASK128 == 0) {
+        (uint256 windowKey, uint256 keyBit) = _keyOf(stationId, intervalStart, st.intervalSeconds);
+        if ((_reportKeys[windowKey] >> keyBit) & 1 == 0) {
             revert StorageLedgerCurtailmentWithoutReport(stationId, intervalStart);
         }
         (uint256 slotKey, uint256 bit) = _curtailmentBit(stationId, intervalStart, st.intervalSeconds);
@@ -923,11 +954,13 @@ contract StorageLedger is EIP712, IStorageLedger {
     }
 
     /// @inheritdoc IStorageLedger
-    function reportOf(uint32 stationId, uint64 intervalStart) external view returns (bytes16 digest) {
+    function reportOf(uint32 stationId, uint64 intervalStart) external view returns (bool accepted, bytes16 digest) {
         StationState memory st = _unpackStation(_stations[stationId]);
-        if (!_onGrid(st, intervalStart)) return bytes16(0);
-        (uint256 pairKey, uint256 shift) = _pairOf(stationId, intervalStart, st.intervalSeconds);
-        return bytes16(uint128(_reportPairs[pairKey] >> shift));
+        if (!_onGrid(st, intervalStart)) return (false, bytes16(0));
+        (uint256 windowKey, uint256 bit) = _keyOf(stationId, intervalStart, st.intervalSeconds);
+        uint256 keys = _reportKeys[windowKey];
+        accepted = (keys >> bit) & 1 != 0;
+        if (accepted && _isLatest(keys, bit)) digest = bytes16(uint128(keys >> 128));
     }
 
     /// @inheritdoc IStorageLedger

@@ -112,7 +112,8 @@ interface IStorageLedger {
     error StorageLedgerIntervalOffGrid(uint32 stationId, uint64 intervalStart, uint64 intervalEnd);
     /// @notice The interval starts before the end of the latest accepted interval of the station.
     error StorageLedgerIntervalOverlap(uint32 stationId, uint64 intervalStart, uint64 previousEnd);
-    /// @notice A report with this key was accepted with a different digest (first 16 bytes stored).
+    /// @notice A report with this key, the latest of its window, was accepted with a different
+    /// digest (first 16 bytes stored).
     error StorageLedgerReportConflict(uint32 stationId, uint64 intervalStart, bytes16 storedDigest, bytes32 reportedDigest);
     /// @notice socBps or sohBps above 10000.
     error StorageLedgerStateOutOfRange(uint32 stationId, uint16 socBps, uint16 sohBps);
@@ -185,7 +186,8 @@ interface IStorageLedger {
         uint32 gramsPerMWh,
         bytes participants
     );
-    /// @notice A report with an already accepted key and the same digest was resubmitted (no-op).
+    /// @notice A report with an already accepted key was resubmitted (no-op): the same digest for
+    /// the latest key of its window; for an older key, any report carrying a valid quorum.
     event ReportDuplicate(uint32 indexed stationId, uint64 indexed intervalStart, bytes32 digest);
     /// @notice The accepted interval does not start where the previous one ended.
     event IntervalGap(uint32 indexed stationId, uint64 previousEnd, uint64 intervalStart);
@@ -287,10 +289,11 @@ interface IStorageLedger {
     /// @notice Whether the curtailment of the interval starting at `intervalStart` was attested.
     function curtailmentAttested(uint32 stationId, uint64 intervalStart) external view returns (bool);
 
-    /// @notice The stored record of report key (stationId, intervalStart): the first 16 bytes of its
-    /// EIP-712 digest, zero if no report with this key was accepted. The full digest, the block and
-    /// the report's content are in its ReportAccepted event.
-    function reportOf(uint32 stationId, uint64 intervalStart) external view returns (bytes16 digest);
+    /// @notice The record of report key (stationId, intervalStart): whether a report with this key
+    /// was accepted, and the first 16 bytes of its EIP-712 digest when it is the latest accepted key
+    /// of its 128-interval window (zero otherwise; every report's full digest, block and content are
+    /// in its ReportAccepted event).
+    function reportOf(uint32 stationId, uint64 intervalStart) external view returns (bool accepted, bytes16 digest);
 
     /// @notice The latest accepted interval of `stationId` (zeroes before the first report).
     function latestInterval(uint32 stationId)

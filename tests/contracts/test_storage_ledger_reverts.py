@@ -265,7 +265,7 @@ def test_conflicting_resubmission_is_rejected(ledger: Ledger, world: World, stat
         "storedDigest": stored,
         "reportedDigest": report_digest(other, ledger.chain_id, client.address),
     }
-    assert client.report_of(station, _start(0)) == stored
+    assert client.report_of(station, _start(0)).digest_prefix == stored
 
 
 def test_batch_length_mismatch_is_rejected(ledger: Ledger, world: World, station: int) -> None:
@@ -288,7 +288,7 @@ def test_a_rejected_report_in_a_batch_rolls_back_the_whole_batch(
             [good, bad], [signatures(ledger, world, good), signatures(ledger, world, bad)]
         )
     assert client.account_of(station, gen).charged_wh == 0
-    assert client.report_of(station, _start(0)) == b"\0" * 16
+    assert client.report_of(station, _start(0)).accepted is False
 
 
 def test_consume_avoided_needs_the_writer_role(ledger: Ledger, world: World, station: int) -> None:
