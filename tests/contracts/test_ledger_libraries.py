@@ -6,6 +6,7 @@ and the report struct hash is the EIP-712 one."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,16 +18,17 @@ from web3.contract import Contract
 
 from ledger.compile import CONTRACTS_DIR, compile_suite
 from ledger.reports import REPORT_TYPES, IntervalReport, ParticipantDelta
-from tests.conftest import FIXTURE_CONTRACTS
 
 KEY = "0x" + "42" * 32
+# Kept apart from tests/fixtures/contracts (the toolchain tests compile that folder on its own).
+HARNESS = Path(__file__).parents[1] / "fixtures" / "harness" / "LibraryHarness.sol"
 
 
 @pytest.fixture(scope="module")
 def harness(w3: Web3, tmp_path_factory: pytest.TempPathFactory) -> Contract:
     root = tmp_path_factory.mktemp("harness")
     shutil.copytree(CONTRACTS_DIR, root / "contracts")
-    shutil.copy(FIXTURE_CONTRACTS / "LibraryHarness.sol", root / "contracts")
+    shutil.copy(HARNESS, root / "contracts")
     art = compile_suite(contracts_dir=root / "contracts", build_dir=root / "build")[
         "LibraryHarness"
     ]
