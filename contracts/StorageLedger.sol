@@ -10,6 +10,7 @@ import {StationWord} from "./types/StationWord.sol";
 import {AccountWord} from "./types/AccountWord.sol";
 import {IStorageLedger} from "./interfaces/IStorageLedger.sol";
 import {LedgerState} from "./ledger/LedgerState.sol";
+import {Roles} from "./libraries/Roles.sol";
 import {SignerChecks} from "./ledger/SignerChecks.sol";
 import {ReportBooking} from "./ledger/ReportBooking.sol";
 import {CurtailmentBook} from "./ledger/CurtailmentBook.sol";
@@ -143,7 +144,7 @@ contract StorageLedger is EIP712, SignerChecks, ReportBooking, CurtailmentBook {
     /// participant's lease is active now.
     function _checkBaselineCaller(uint32 stationId, address participant, address device) internal view {
         if (stationId == 0 || stationId > _registry.stationCount()) revert StorageLedgerUnknownStation(stationId);
-        if (_registry.stationOf(stationId).operator != msg.sender && !_registry.hasRole(0x00, msg.sender)) {
+        if (_registry.stationOf(stationId).operator != msg.sender && !_hasRole(Roles.DEFAULT_ADMIN_ROLE, msg.sender)) {
             revert StorageLedgerNotStationOperator(msg.sender, stationId);
         }
         uint32 deviceId = _registry.deviceOf(device);
@@ -202,9 +203,7 @@ contract StorageLedger is EIP712, SignerChecks, ReportBooking, CurtailmentBook {
 
     /// @inheritdoc IStorageLedger
     function consumeAvoided(uint32 stationId, address participant, uint96 grams) external {
-        if (!_registry.hasRole(LEDGER_WRITER_ROLE, msg.sender)) {
-            revert StorageLedgerUnauthorized(msg.sender, LEDGER_WRITER_ROLE);
-        }
+        _checkRegistryRole(Roles.LEDGER_WRITER_ROLE);
         uint256 key = _accountKey(stationId, participant);
         uint256 raw = _consumed[key];
         uint96 consumed = _consumedOf(raw);

@@ -145,8 +145,6 @@ interface IStorageLedger {
     );
     /// @notice The cumulative avoided emissions of an account left the int56 range (±3.6e16 g).
     error StorageLedgerAvoidedOverflow(uint32 stationId, address participant, int256 avoidedGrams);
-    /// @notice `account` lacks `role` on the registry.
-    error StorageLedgerUnauthorized(address account, bytes32 role);
     /// @notice setBaseline: `account` is neither the station's operator nor the registry admin.
     error StorageLedgerNotStationOperator(address account, uint32 stationId);
     /// @notice setBaseline: `device` is not an active device registered for the station.

@@ -5,6 +5,7 @@ import {StationWord} from "../types/StationWord.sol";
 import {AccountWord} from "../types/AccountWord.sol";
 import {IStorageLedger} from "../interfaces/IStorageLedger.sol";
 import {LedgerState} from "./LedgerState.sol";
+import {Roles} from "../libraries/Roles.sol";
 
 /// @title CurtailmentBook
 /// @notice The grid operator's curtailment attestations (docs/contracts.md, "Curtailment attestation").
@@ -68,9 +69,7 @@ abstract contract CurtailmentBook is LedgerState {
     function attestCurtailment(uint32 stationId, uint64 intervalStart, CurtailedCharge[] calldata charges)
         external
     {
-        if (!_registry.hasRole(GRID_OPERATOR_ROLE, msg.sender)) {
-            revert StorageLedgerUnauthorized(msg.sender, GRID_OPERATOR_ROLE);
-        }
+        _checkRegistryRole(Roles.GRID_OPERATOR_ROLE);
         if (charges.length == 0) revert StorageLedgerCurtailmentEmpty(stationId, intervalStart, address(0));
         StationWord st = _stations[stationId];
         _markAttested(stationId, intervalStart, st);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IRegistry} from "../interfaces/IRegistry.sol";
+import {RegistryRoles} from "../base/RegistryRoles.sol";
 import {IEmissionFactors} from "../interfaces/IEmissionFactors.sol";
 import {IStorageLedger} from "../interfaces/IStorageLedger.sol";
 import {StationWord, StationWordLibrary} from "../types/StationWord.sol";
@@ -9,9 +11,7 @@ import {StationWord, StationWordLibrary} from "../types/StationWord.sol";
 /// @title LedgerState
 /// @notice StorageLedger's storage, per-transaction context and station cache, shared by its parts
 /// (docs/contracts.md, "Storage layout").
-abstract contract LedgerState is IStorageLedger {
-    bytes32 internal constant LEDGER_WRITER_ROLE = keccak256("LEDGER_WRITER_ROLE");
-    bytes32 internal constant GRID_OPERATOR_ROLE = keccak256("GRID_OPERATOR_ROLE");
+abstract contract LedgerState is IStorageLedger, RegistryRoles {
     uint256 internal constant BPS = 10_000;
     /// @dev Bytes per participant record in ReportAccepted.participants.
     uint256 internal constant RECORD_BYTES = 48;
@@ -83,6 +83,10 @@ abstract contract LedgerState is IStorageLedger {
     constructor(IRegistry registry_, IEmissionFactors factors_) {
         _registry = registry_;
         _factors = factors_;
+    }
+
+    function _roleRegistry() internal view override returns (IAccessControl) {
+        return _registry;
     }
 
     function _accountKey(uint32 stationId, address participant) internal pure returns (uint256) {
