@@ -58,7 +58,8 @@ interface IStorageLedger {
     /// @param sohBps State of health at interval end (0..10000).
     /// @param cycleCount BMS equivalent full cycle count.
     /// @param alarmBits Union of SunSpec 802 Evt1 alarm bits seen in the interval.
-    /// @param participants Per-participant cumulative counters, strictly ascending by address.
+    /// @param participants Per-participant cumulative counters, strictly ascending by address: any
+    /// subset of the station's lessees (a participant left out is untouched).
     struct Report {
         uint32 stationId;
         uint64 intervalStart;
