@@ -1,5 +1,5 @@
 """The StorageLedger's packed-word types and libraries, through a harness contract compiled with
-a copy of contracts/ and deployed on the session anvil: every field round-trips at its bounds,
+a copy of contracts/ and deployed on the tests' anvil: every field round-trips at its bounds,
 setters keep the other fields, calldata ECDSA agrees with eth-account and OpenZeppelin's codes,
 and the report struct hash is the EIP-712 one."""
 
