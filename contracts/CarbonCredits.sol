@@ -6,6 +6,9 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 
 import {ICarbonCredits} from "./interfaces/ICarbonCredits.sol";
 import {IRegistry} from "./interfaces/IRegistry.sol";
+import {Roles} from "./libraries/Roles.sol";
+import {RegistryRoles} from "./base/RegistryRoles.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IStorageLedger} from "./interfaces/IStorageLedger.sol";
 import {IEmissionFactorRegistry} from "./interfaces/IEmissionFactorRegistry.sol";
 
@@ -15,12 +18,9 @@ import {IEmissionFactorRegistry} from "./interfaces/IEmissionFactorRegistry.sol"
 /// contract overrides `_update` to refuse any movement of an id that is not Live (so a revoked id
 /// can neither be transferred nor retired) and to keep the per-id supply counters, which live in
 /// one slot together with the id's state.
-contract CarbonCredits is ERC1155, ICarbonCredits {
+contract CarbonCredits is ERC1155, ICarbonCredits, RegistryRoles {
     // ---------------------------------------------------------------- storage
 
-    bytes32 private constant _GRID_OPERATOR_ROLE = keccak256("GRID_OPERATOR_ROLE");
-    bytes32 private constant _VERIFIER_ROLE = keccak256("VERIFIER_ROLE");
-    bytes32 private constant _REGULATOR_ROLE = keccak256("REGULATOR_ROLE");
 
     /// @dev Units per id fit in 48 bits (2.8e14 kgCO2e, several times world annual emissions), so a
     /// request's units share the first request slot and approval reads one request slot only.
@@ -77,8 +77,8 @@ contract CarbonCredits is ERC1155, ICarbonCredits {
 
     // ---------------------------------------------------------------- internal
 
-    function _checkRole(bytes32 role) internal view {
-        if (!_registry.hasRole(role, msg.sender)) revert CarbonCreditsUnauthorized(msg.sender, role);
+    function _roleRegistry() internal view override returns (IAccessControl) {
+        return _registry;
     }
 
     /// @dev Reverts unless `id` is Live: the one gate of every mint, burn and transfer.
@@ -261,13 +261,13 @@ contract CarbonCredits is ERC1155, ICarbonCredits {
 
     /// @inheritdoc ICarbonCredits
     function approveIssuance(uint256 requestId) external returns (uint256 units) {
-        _checkRole(_VERIFIER_ROLE);
+        _checkRegistryRole(Roles.VERIFIER_ROLE);
         return _approve(requestId);
     }
 
     /// @inheritdoc ICarbonCredits
     function rejectIssuance(uint256 requestId, bytes32 reasonHash) external {
-        _checkRole(_VERIFIER_ROLE);
+        _checkRegistryRole(Roles.VERIFIER_ROLE);
         _reject(requestId, reasonHash);
     }
 
@@ -276,7 +276,7 @@ contract CarbonCredits is ERC1155, ICarbonCredits {
         external
         returns (uint96 grams)
     {
-        if (msg.sender != participant && !_registry.hasRole(_GRID_OPERATOR_ROLE, msg.sender)) {
+        if (msg.sender != participant && !_hasRole(Roles.GRID_OPERATOR_ROLE, msg.sender)) {
             revert CarbonCreditsNotParticipantOrGridOperator(msg.sender, participant);
         }
         return _excludeCertificate(stationId, participant, mwh, certificateId);
@@ -290,7 +290,7 @@ contract CarbonCredits is ERC1155, ICarbonCredits {
 
     /// @inheritdoc ICarbonCredits
     function revoke(uint256 id, bytes32 reasonHash) external {
-        _checkRole(_REGULATOR_ROLE);
+        _checkRegistryRole(Roles.REGULATOR_ROLE);
         _revoke(id, reasonHash);
     }
 

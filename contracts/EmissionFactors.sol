@@ -4,15 +4,16 @@ pragma solidity ^0.8.24;
 import {IEmissionFactors} from "./interfaces/IEmissionFactors.sol";
 import {IEmissionFactorRegistry} from "./interfaces/IEmissionFactorRegistry.sol";
 import {IRegistry} from "./interfaces/IRegistry.sol";
+import {Roles} from "./libraries/Roles.sol";
+import {RegistryRoles} from "./base/RegistryRoles.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
 /// @title EmissionFactors
 /// @notice Versioned, append-only grid emission factors. Storage keeps the dataset hash and the
 /// factor per (version, region); the source URI and the full table travel in `DatasetRegistered`.
-contract EmissionFactors is IEmissionFactorRegistry {
+contract EmissionFactors is IEmissionFactorRegistry, RegistryRoles {
     // ---------------------------------------------------------------- storage
 
-    /// @dev DEFAULT_ADMIN_ROLE of OpenZeppelin AccessControl.
-    bytes32 private constant _ADMIN_ROLE = 0x00;
 
     /// @dev One factor cell; `set` distinguishes a registered zero factor from "not covered".
     struct Factor {
@@ -29,6 +30,10 @@ contract EmissionFactors is IEmissionFactorRegistry {
 
     constructor(IRegistry registry_) {
         _registry = registry_;
+    }
+
+    function _roleRegistry() internal view override returns (IAccessControl) {
+        return _registry;
     }
 
     // ---------------------------------------------------------------- internal
@@ -85,7 +90,7 @@ contract EmissionFactors is IEmissionFactorRegistry {
         bytes32[] calldata regions,
         uint32[] calldata gramsPerMWh
     ) external returns (uint32 version) {
-        if (!_registry.hasRole(_ADMIN_ROLE, msg.sender)) revert EmissionFactorsUnauthorized(msg.sender);
+        _checkRegistryRole(Roles.DEFAULT_ADMIN_ROLE);
         return _registerDataset(datasetHash, sourceUri, validFrom, validTo, regions, gramsPerMWh);
     }
 

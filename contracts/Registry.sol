@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IRegistry} from "./interfaces/IRegistry.sol";
+import {Roles} from "./libraries/Roles.sol";
 
 /// @title Registry
 /// @notice Roles, stations, devices, leases and the oracle signer set of ESS Ledger.
@@ -10,13 +11,13 @@ import {IRegistry} from "./interfaces/IRegistry.sol";
 contract Registry is AccessControl, IRegistry {
     // ------------------------------------------------------------------ storage
 
-    bytes32 public constant GRID_OPERATOR_ROLE = keccak256("GRID_OPERATOR_ROLE");
-    bytes32 public constant STATION_OPERATOR_ROLE = keccak256("STATION_OPERATOR_ROLE");
-    bytes32 public constant PARTICIPANT_ROLE = keccak256("PARTICIPANT_ROLE");
-    bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
-    bytes32 public constant VERIFIER_ROLE = keccak256("VERIFIER_ROLE");
-    bytes32 public constant REGULATOR_ROLE = keccak256("REGULATOR_ROLE");
-    bytes32 public constant LEDGER_WRITER_ROLE = keccak256("LEDGER_WRITER_ROLE");
+    bytes32 public constant GRID_OPERATOR_ROLE = Roles.GRID_OPERATOR_ROLE;
+    bytes32 public constant STATION_OPERATOR_ROLE = Roles.STATION_OPERATOR_ROLE;
+    bytes32 public constant PARTICIPANT_ROLE = Roles.PARTICIPANT_ROLE;
+    bytes32 public constant ORACLE_ROLE = Roles.ORACLE_ROLE;
+    bytes32 public constant VERIFIER_ROLE = Roles.VERIFIER_ROLE;
+    bytes32 public constant REGULATOR_ROLE = Roles.REGULATOR_ROLE;
+    bytes32 public constant LEDGER_WRITER_ROLE = Roles.LEDGER_WRITER_ROLE;
 
     uint32 private constant DEFAULT_INTERVAL_SECONDS = 900;
     uint32 private constant MAX_INTERVAL_SECONDS = 86_400;

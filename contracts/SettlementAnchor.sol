@@ -7,16 +7,17 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 
 import {ISettlementAnchor} from "./interfaces/ISettlementAnchor.sol";
 import {IRegistry} from "./interfaces/IRegistry.sol";
+import {Roles} from "./libraries/Roles.sol";
+import {RegistryRoles} from "./base/RegistryRoles.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
 /// @title SettlementAnchor
 /// @notice Anchors settlement statements (Merkle roots of their lines) and records each participant's
 /// acknowledgement or dispute. Storage holds roots, hashes and counters; lines stay off-chain.
 /// A participant answers either itself (msg.sender) or through a relayer with an EIP-712 signature.
-contract SettlementAnchor is EIP712, ISettlementAnchor {
+contract SettlementAnchor is EIP712, ISettlementAnchor, RegistryRoles {
     // ---------------------------------------------------------------- storage
 
-    bytes32 private constant _ADMIN_ROLE = 0x00;
-    bytes32 private constant _GRID_OPERATOR_ROLE = keccak256("GRID_OPERATOR_ROLE");
     /// @dev Longest dispute window accepted (90 days); also keeps `now + window` far from overflow.
     uint64 private constant _MAX_WINDOW = 90 days;
     bytes32 private constant _RESPONSE_TYPEHASH = keccak256(
@@ -35,6 +36,10 @@ contract SettlementAnchor is EIP712, ISettlementAnchor {
 
     constructor(IRegistry registry_) EIP712("ESSLedgerSettlement", "1") {
         _registry = registry_;
+    }
+
+    function _roleRegistry() internal view override returns (IAccessControl) {
+        return _registry;
     }
 
     // ---------------------------------------------------------------- internal
@@ -231,7 +236,7 @@ contract SettlementAnchor is EIP712, ISettlementAnchor {
 
     /// @inheritdoc ISettlementAnchor
     function registerTerms(uint32 stationId, bytes32 termsHash, uint32 version) external {
-        if (!_isStationOperator(stationId, msg.sender) && !_registry.hasRole(_ADMIN_ROLE, msg.sender)) {
+        if (!_isStationOperator(stationId, msg.sender) && !_hasRole(Roles.DEFAULT_ADMIN_ROLE, msg.sender)) {
             revert SettlementAnchorNotStationOperator(msg.sender, stationId);
         }
         _registerTerms(stationId, termsHash, version);
@@ -249,7 +254,7 @@ contract SettlementAnchor is EIP712, ISettlementAnchor {
         uint64 disputeWindowSeconds,
         uint16 supersedesVersion
     ) external {
-        if (!_registry.hasRole(_GRID_OPERATOR_ROLE, msg.sender) && !_isStationOperator(stationId, msg.sender)) {
+        if (!_hasRole(Roles.GRID_OPERATOR_ROLE, msg.sender) && !_isStationOperator(stationId, msg.sender)) {
             revert SettlementAnchorNotAnchorer(msg.sender, stationId);
         }
         _anchor(

@@ -90,13 +90,35 @@ class UnknownRevert(ContractRevert):
 
 
 _REVERT_CLASSES: dict[str, type[ContractRevert]] = {}
+# Error names a revert can carry: Solidity's built-in Error(string) and Panic(uint256), plus every
+# custom error of an ABI a RevertDecoder was built from (`declare_errors`).
+_DECLARED: set[str] = {"Error", "Panic"}
+
+
+class UnknownErrorName(LedgerError):
+    def __init__(self, name: str, known: set[str]) -> None:
+        self.name = name
+        close = sorted(k for k in known if k.lower().startswith(name[:6].lower()))[:5]
+        hint = f"; similar: {', '.join(close)}" if close else ""
+        super().__init__(
+            f"no compiled contract declares the error {name!r}{hint} (check the spelling, or "
+            "build the ledger client first so its ABI errors are known)"
+        )
+
+
+def declare_errors(names: set[str]) -> None:
+    """Make `revert_class` accept these custom error names (called by the revert decoder)."""
+    _DECLARED.update(names)
 
 
 def revert_class(name: str) -> type[ContractRevert]:
     """The exception class for the Solidity custom error `name` (created once, then reused),
-    so callers can write `except revert_class("StorageLedgerIntervalOverlap")`."""
+    so callers can write `except revert_class("StorageLedgerIntervalOverlap")`. Raises
+    `UnknownErrorName` for a name no loaded ABI declares, rather than a class nothing raises."""
     cls = _REVERT_CLASSES.get(name)
     if cls is None:
+        if name not in _DECLARED:
+            raise UnknownErrorName(name, _DECLARED)
         cls = type(name, (ContractRevert,), {"error_name": name, "__module__": __name__})
         _REVERT_CLASSES[name] = cls
     return cls

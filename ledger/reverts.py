@@ -8,7 +8,7 @@ from typing import Any
 from eth_abi import decode
 from eth_utils import keccak, to_checksum_address
 
-from ledger.errors import ContractRevert, UnknownRevert, revert_class
+from ledger.errors import ContractRevert, UnknownRevert, declare_errors, revert_class
 
 _ERROR_STRING = "08c379a0"  # Error(string)
 _PANIC = "4e487b71"  # Panic(uint256)
@@ -39,6 +39,7 @@ class RevertDecoder:
             selector = keccak(text=f"{item['name']}({','.join(types)})")[:4].hex()
             names = [p["name"] or f"arg{i}" for i, p in enumerate(item["inputs"])]
             self._by_selector[selector] = (item["name"], types, names)
+        declare_errors({item["name"] for item in error_abis})
 
     def decode(self, data: str | bytes) -> ContractRevert:
         raw = data.hex() if isinstance(data, bytes) else data.removeprefix("0x")

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from web3.types import TxReceipt
 
+from ledger.baselines import Baseline
 from ledger.client import Ledger
 from ledger.reports import IntervalReport
+
+# Report keys per record slot of the ledger (StorageLedger._reportKeys): one window of 128
+# intervals per slot, so a report opens a new slot once per 128 intervals.
+REPORT_KEYS_PER_SLOT = 128
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,15 @@ class CurtailedCharge:
 
     participant: str
     curtailed_wh: int
+
+
+class ReportRecord(NamedTuple):
+    """`StorageLedger.reportOf`: whether the key's report was accepted, and its digest's first
+    16 bytes when it is the latest accepted key of its window (None otherwise: the digest is in
+    its ReportAccepted event). `any(record)` is true iff the key was accepted."""
+
+    accepted: bool
+    digest_prefix: bytes | None
 
 
 def sorted_charges(charges: Iterable[CurtailedCharge]) -> list[CurtailedCharge]:
@@ -70,6 +85,27 @@ class StorageLedgerClient:
         rows = [(c.participant, c.curtailed_wh) for c in sorted_charges(charges)]
         fn = self.contract.functions.attestCurtailment(station_id, interval_start, rows)
         return self.ledger.tx.transact(fn)
+
+    def set_baseline(
+        self,
+        station_id: int,
+        participant: str,
+        device: str,
+        raw_charged_wh: int,
+        raw_discharged_wh: int,
+    ) -> TxReceipt:
+        """Record the meter channel's raw counters as the participant's baseline (signer: the
+        station's operator or the registry admin)."""
+        fn = self.contract.functions.setBaseline(
+            station_id, participant, device, raw_charged_wh, raw_discharged_wh
+        )
+        return self.ledger.tx.transact(fn)
+
+    def baseline_of(self, station_id: int, participant: str) -> Baseline:
+        device, *numbers = self.ledger.tx.call(
+            self.contract.functions.baselineOf(station_id, participant)
+        )
+        return Baseline(str(device), *(int(n) for n in numbers))
 
     def curtailed_of(self, station_id: int, participant: str) -> int:
         """Cumulative attested curtailed Wh of an account."""
@@ -107,11 +143,16 @@ class StorageLedgerClient:
             )
         )
 
-    def report_of(self, station_id: int, interval_start: int) -> bytes:
-        """The first 16 bytes of the accepted report's digest (zeroes if none)."""
-        return bytes(
-            self.ledger.tx.call(self.contract.functions.reportOf(station_id, interval_start))
+    def report_of(self, station_id: int, interval_start: int) -> ReportRecord:
+        accepted, digest = self.ledger.tx.call(
+            self.contract.functions.reportOf(station_id, interval_start)
         )
+        prefix = bytes(digest)
+        return ReportRecord(bool(accepted), prefix if any(prefix) else None)
+
+    def is_reported(self, station_id: int, interval_start: int) -> bool:
+        """Whether a report with this key was accepted."""
+        return self.report_of(station_id, interval_start).accepted
 
     def latest_interval(self, station_id: int) -> tuple[int, int, int, int]:
         start, end, soc, soh = self.ledger.tx.call(

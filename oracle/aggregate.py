@@ -49,15 +49,24 @@ def build_report(
     *,
     config_digest: bytes,
     counters: Mapping[str, Counters],
+    previous: Mapping[str, Counters] | None = None,
 ) -> IntervalReport:
     """`counters` are each participant's cumulative counters at the interval's end (from the
-    validator's unwrapped state); the ledger books the difference to the previous report."""
+    validator's unwrapped state); the ledger books the difference to the previous report.
+    Sparse: a participant whose counters equal its `previous` ones (those of the last committed
+    report; (0, 0) when it has none) is left out, and the ledger leaves its account untouched."""
+    before = previous or {}
+    zero = Counters(0, 0)
     bms = [r.reading for r in batch.readings if r.reading.participant == ZERO_ADDRESS]
     last = max(bms, key=lambda r: r.timestamp) if bms else None
     alarms = 0
     for r in batch.readings:
         alarms |= r.reading.alarm_bits
-    deltas = [ParticipantDelta(p, now.charged_wh, now.discharged_wh) for p, now in counters.items()]
+    deltas = [
+        ParticipantDelta(p, now.charged_wh, now.discharged_wh)
+        for p, now in counters.items()
+        if now != before.get(p, zero)
+    ]
     return IntervalReport(
         station_id=batch.station_id,
         interval_start=batch.interval_start,

@@ -46,8 +46,6 @@ interface ICarbonCredits is IERC1155MetadataURI {
 
     // ------------------------------------------------------------------ errors
 
-    /// @notice `account` lacks `role` on the registry.
-    error CarbonCreditsUnauthorized(address account, bytes32 role);
     /// @notice Only the participant itself or the operator of the station may request for `participant`.
     error CarbonCreditsNotParticipantOrOperator(address caller, address participant);
     /// @notice Only the participant itself or a grid operator may exclude a certificate.

@@ -10,8 +10,6 @@ import {IEmissionFactors} from "./IEmissionFactors.sol";
 /// @dev Regions are ASCII codes right-padded to bytes32, exactly like Solidity's `bytes32("CN-NORTH")`.
 /// Factors are integer grams CO2e per MWh (0.5366 kgCO2/kWh = 536,600 g/MWh).
 interface IEmissionFactorRegistry is IEmissionFactors {
-    /// @notice The caller does not hold DEFAULT_ADMIN_ROLE on the registry.
-    error EmissionFactorsUnauthorized(address account);
     /// @notice `regions` and `gramsPerMWh` have different lengths.
     error EmissionFactorsLengthMismatch(uint256 regions, uint256 factors);
     /// @notice A dataset must cover at least one region.

@@ -58,7 +58,8 @@ interface IStorageLedger {
     /// @param sohBps State of health at interval end (0..10000).
     /// @param cycleCount BMS equivalent full cycle count.
     /// @param alarmBits Union of SunSpec 802 Evt1 alarm bits seen in the interval.
-    /// @param participants Per-participant cumulative counters, strictly ascending by address.
+    /// @param participants Per-participant cumulative counters, strictly ascending by address: any
+    /// subset of the station's lessees (a participant left out is untouched).
     struct Report {
         uint32 stationId;
         uint64 intervalStart;
@@ -71,6 +72,25 @@ interface IStorageLedger {
         uint32 cycleCount;
         uint32 alarmBits;
         ParticipantDelta[] participants;
+    }
+
+    /// @notice A participant channel's counter baseline (setBaseline): the meter's raw counters at
+    /// onboarding or at a meter replacement, and the participant's booked counters at that moment.
+    /// Reports keep carrying booked cumulative counters; off-chain, for raw counters read after the
+    /// baseline, booked = bookedWh + (raw - rawWh) per channel.
+    /// @param device The meter (its registry signing address) whose counters the baseline holds.
+    /// @param epoch 1 for the account's first baseline, +1 per later one (0: no baseline).
+    /// @param rawChargedWh The meter's cumulative charged counter at the baseline (Wh).
+    /// @param rawDischargedWh The meter's cumulative discharged counter at the baseline (Wh).
+    /// @param bookedChargedWh The account's booked charged counter when the baseline was set.
+    /// @param bookedDischargedWh The account's booked discharged counter when the baseline was set.
+    struct Baseline {
+        address device;
+        uint32 epoch;
+        uint64 rawChargedWh;
+        uint64 rawDischargedWh;
+        uint64 bookedChargedWh;
+        uint64 bookedDischargedWh;
     }
 
     // ------------------------------------------------------------------ errors
@@ -93,7 +113,8 @@ interface IStorageLedger {
     error StorageLedgerIntervalOffGrid(uint32 stationId, uint64 intervalStart, uint64 intervalEnd);
     /// @notice The interval starts before the end of the latest accepted interval of the station.
     error StorageLedgerIntervalOverlap(uint32 stationId, uint64 intervalStart, uint64 previousEnd);
-    /// @notice A report with this key was accepted with a different digest (first 16 bytes stored).
+    /// @notice A report with this key, the latest of its window, was accepted with a different
+    /// digest (first 16 bytes stored).
     error StorageLedgerReportConflict(uint32 stationId, uint64 intervalStart, bytes16 storedDigest, bytes32 reportedDigest);
     /// @notice socBps or sohBps above 10000.
     error StorageLedgerStateOutOfRange(uint32 stationId, uint16 socBps, uint16 sohBps);
@@ -125,8 +146,10 @@ interface IStorageLedger {
     );
     /// @notice The cumulative avoided emissions of an account left the int56 range (±3.6e16 g).
     error StorageLedgerAvoidedOverflow(uint32 stationId, address participant, int256 avoidedGrams);
-    /// @notice `account` lacks `role` on the registry.
-    error StorageLedgerUnauthorized(address account, bytes32 role);
+    /// @notice setBaseline: `account` is neither the station's operator nor the registry admin.
+    error StorageLedgerNotStationOperator(address account, uint32 stationId);
+    /// @notice setBaseline: `device` is not an active device registered for the station.
+    error StorageLedgerDeviceNotOfStation(uint32 stationId, address device);
     /// @notice Requested grams exceed the un-issued positive balance.
     error StorageLedgerInsufficientAvoided(uint32 stationId, address participant, uint256 unissuedGrams, uint96 requestedGrams);
 
@@ -162,7 +185,8 @@ interface IStorageLedger {
         uint32 gramsPerMWh,
         bytes participants
     );
-    /// @notice A report with an already accepted key and the same digest was resubmitted (no-op).
+    /// @notice A report with an already accepted key was resubmitted (no-op): the same digest for
+    /// the latest key of its window; for an older key, any report carrying a valid quorum.
     event ReportDuplicate(uint32 indexed stationId, uint64 indexed intervalStart, bytes32 digest);
     /// @notice The accepted interval does not start where the previous one ended.
     event IntervalGap(uint32 indexed stationId, uint64 previousEnd, uint64 intervalStart);
@@ -187,6 +211,17 @@ interface IStorageLedger {
         uint32 factorVersion,
         uint32 gramsPerMWh,
         int64 avoidedGrams
+    );
+    /// @notice A counter baseline was recorded for (stationId, participant): see `Baseline`.
+    event BaselineSet(
+        uint32 indexed stationId,
+        address indexed participant,
+        address indexed device,
+        uint32 epoch,
+        uint64 rawChargedWh,
+        uint64 rawDischargedWh,
+        uint64 bookedChargedWh,
+        uint64 bookedDischargedWh
     );
     /// @notice Avoided emissions were consumed (issued as credits or excluded for green certificates).
     event AvoidedConsumed(
@@ -213,6 +248,18 @@ interface IStorageLedger {
     /// delta in ReportAccepted, is checked off-chain by `essl verify`).
     function attestCurtailment(uint32 stationId, uint64 intervalStart, CurtailedCharge[] calldata charges) external;
 
+    /// @notice Record the counter baseline of a participant channel at onboarding or after a meter
+    /// replacement (the station's operator or the registry admin). The participant needs an active
+    /// lease now and `device` must be an active device of the station; the booked counters are read
+    /// from the participant's account (0 for a new one). The report path never reads it.
+    function setBaseline(
+        uint32 stationId,
+        address participant,
+        address device,
+        uint64 rawChargedWh,
+        uint64 rawDischargedWh
+    ) external;
+
     /// @notice Consume un-issued avoided emissions (LEDGER_WRITER_ROLE on the registry, e.g. CarbonCredits).
     function consumeAvoided(uint32 stationId, address participant, uint96 grams) external;
 
@@ -232,16 +279,20 @@ interface IStorageLedger {
         view
         returns (int128 avoidedGrams, uint96 consumedGrams, uint256 unissuedGrams, uint32 factorVersion);
 
+    /// @notice The baseline in force for (stationId, participant); all zero (epoch 0) if none was set.
+    function baselineOf(uint32 stationId, address participant) external view returns (Baseline memory);
+
     /// @notice Cumulative curtailed energy attested for `participant` at `stationId` (Wh).
     function curtailedOf(uint32 stationId, address participant) external view returns (uint64 curtailedWh);
 
     /// @notice Whether the curtailment of the interval starting at `intervalStart` was attested.
     function curtailmentAttested(uint32 stationId, uint64 intervalStart) external view returns (bool);
 
-    /// @notice The stored record of report key (stationId, intervalStart): the first 16 bytes of its
-    /// EIP-712 digest, zero if no report with this key was accepted. The full digest, the block and
-    /// the report's content are in its ReportAccepted event.
-    function reportOf(uint32 stationId, uint64 intervalStart) external view returns (bytes16 digest);
+    /// @notice The record of report key (stationId, intervalStart): whether a report with this key
+    /// was accepted, and the first 16 bytes of its EIP-712 digest when it is the latest accepted key
+    /// of its 128-interval window (zero otherwise; every report's full digest, block and content are
+    /// in its ReportAccepted event).
+    function reportOf(uint32 stationId, uint64 intervalStart) external view returns (bool accepted, bytes16 digest);
 
     /// @notice The latest accepted interval of `stationId` (zeroes before the first report).
     function latestInterval(uint32 stationId)

@@ -15,6 +15,7 @@ from eth_hash.auto import keccak
 from web3 import Web3
 from web3.contract import Contract
 
+from ledger.baselines import Baseline
 from ledger.compile import Build
 from ledger.reports import IntervalReport, ParticipantDelta, ParticipantRecord, participant_records
 
@@ -85,6 +86,16 @@ class AcceptedReport:
     def record_of(self, participant: str) -> ParticipantRecord | None:
         who = participant.lower()
         return next((r for r in self.records if r.participant.lower() == who), None)
+
+
+@dataclass(frozen=True)
+class BaselineFact:
+    """One BaselineSet event: the baseline in force for its participant from this log on."""
+
+    participant: str
+    baseline: Baseline
+    block: int
+    log_index: int
 
 
 @dataclass(frozen=True)
@@ -353,6 +364,25 @@ class ChainFacts:
             if decoded.key == (report.station_id, report.interval_start):
                 return decoded, [bytes(s) for s in sigs]
         raise LookupError(f"transaction {report.tx_hash} does not carry this report")
+
+    def baselines(self, station_id: int) -> list[BaselineFact]:
+        """The station's counter baselines in chain order (BaselineSet events)."""
+        return [
+            BaselineFact(
+                participant=str(e.args["participant"]),
+                baseline=Baseline(
+                    device=str(e.args["device"]),
+                    epoch=int(e.args["epoch"]),
+                    raw_charged_wh=int(e.args["rawChargedWh"]),
+                    raw_discharged_wh=int(e.args["rawDischargedWh"]),
+                    booked_charged_wh=int(e.args["bookedChargedWh"]),
+                    booked_discharged_wh=int(e.args["bookedDischargedWh"]),
+                ),
+                block=e.block,
+                log_index=e.log_index,
+            )
+            for e in self.events(self.ledger, "BaselineSet", stationId=station_id)
+        ]
 
     def attestations(self, station_id: int, participant: str) -> list[Attestation]:
         found = self.events(

@@ -16,7 +16,9 @@ Checks, each failure naming its item:
   consumption (issuance, green certificate) ever exceeded what was booked before it;
 - every batch behind the credit (reports accepted before its approval): present, root recomputed,
   every device signature recovers to the reading's device, that device key registered for the
-  station when the report was accepted, and the meters' last counters equal the report's."""
+  station when the report was accepted, and the meters' last counters equal the report's under
+  the participant's counter baseline in force at the report (BaselineSet before it: booked =
+  bookedAtBaseline + raw - rawAtBaseline, the reading from the baseline's device)."""
 
 from __future__ import annotations
 
@@ -29,11 +31,13 @@ from typing import Any
 
 from coincurve import PublicKey
 
+from ledger.baselines import NO_BASELINE, Baseline, implied_raw
 from ledger.readings import DeviceDomain, keccak
 from ledger.reports import IntervalReport, report_digest
 from ledger.verify.chain_facts import (
     AcceptedReport,
     Attestation,
+    BaselineFact,
     ChainFacts,
     CreditFacts,
     DeviceKey,
@@ -139,7 +143,8 @@ def verify_credit_on_chain(
         v.facts["reports"] = len(mine)
         v.facts["backing_reports"] = len(backing)
         keys = facts.device_keys(station_id)
-        _check_batches(v, backing, decoded, keys, results, progress)
+        baselines = facts.baselines(station_id)
+        _check_batches(v, backing, decoded, keys, baselines, results, progress)
     return v
 
 
@@ -496,6 +501,7 @@ def _check_batches(
     backing: list[AcceptedReport],
     decoded: dict[str, IntervalReport],
     keys: list[DeviceKey],
+    baselines: list[BaselineFact],
     results: Iterator[BatchResult],
     progress: Progress | None,
 ) -> None:
@@ -511,11 +517,68 @@ def _check_batches(
             v.facts["contracts"]["Registry"],
             r,
             res,
-            decoded.get(r.root_hex),
             by_signer,
             devices_seen,
         )
+        if (report := decoded.get(r.root_hex)) is not None:
+            _check_counters(v, r, res, report, baselines)
     v.facts["devices"] = sorted(devices_seen.values(), key=lambda d: d["device_id"])
+
+
+def batch_item(r: AcceptedReport) -> str:
+    return f"batch {short(r.root_hex)} (station {r.station_id} interval {r.interval_start})"
+
+
+def baseline_at(baselines: list[BaselineFact], participant: str, r: AcceptedReport) -> Baseline:
+    """The participant's baseline in force when `r` was accepted (the last BaselineSet before
+    its log), or NO_BASELINE."""
+    who = participant.lower()
+    found = NO_BASELINE
+    for b in baselines:  # chain order
+        if (b.block, b.log_index) >= (r.block, r.log_index):
+            break
+        if b.participant.lower() == who:
+            found = b.baseline
+    return found
+
+
+def _check_counters(
+    v: Verdict,
+    r: AcceptedReport,
+    res: BatchResult,
+    report: IntervalReport,
+    baselines: list[BaselineFact],
+) -> None:
+    """Each participant's last meter reading in the batch against the report's booked
+    counters, under the baseline in force (a 32-bit meter's wrapped counter also matches)."""
+    item = batch_item(r)
+    for p in report.participants:
+        last = res.last_counters.get(p.participant.lower())
+        if last is None:
+            continue
+        _, charged, discharged, device = last
+        baseline = baseline_at(baselines, p.participant, r)
+        where = f"{item} participant {p.participant}"
+        if baseline.epoch and device != baseline.device.lower():
+            v.fail(
+                "report_counters",
+                where,
+                f"last meter reading is from device {device}, the baseline in force "
+                f"(epoch {baseline.epoch}) names {baseline.device}",
+            )
+            continue
+        raw = implied_raw(baseline, p.charged_wh_total, p.discharged_wh_total)
+        if (charged, discharged) != raw and (
+            min(raw) < 0 or (charged, discharged) != (raw[0] % 2**32, raw[1] % 2**32)
+        ):
+            under = f" under baseline epoch {baseline.epoch}" if baseline.epoch else ""
+            v.fail(
+                "report_counters",
+                where,
+                f"last meter reading says ({charged}, {discharged}) Wh, the report "
+                f"({p.charged_wh_total}, {p.discharged_wh_total}){under} stands for raw "
+                f"({raw[0]}, {raw[1]})",
+            )
 
 
 def _judge_batch(
@@ -523,11 +586,10 @@ def _judge_batch(
     registry: str,
     r: AcceptedReport,
     res: BatchResult,
-    report: IntervalReport | None,
     by_signer: dict[str, list[DeviceKey]],
     devices_seen: dict[str, dict[str, Any]],
 ) -> None:
-    item = f"batch {short(r.root_hex)} (station {r.station_id} interval {r.interval_start})"
+    item = batch_item(r)
     v.count("batches")
     if res.error is not None:
         v.fail("batch_missing", item, f"{res.error} ({res.location})")
@@ -589,19 +651,3 @@ def _judge_batch(
                 "kind": k.kind,
             },
         )
-    if report is not None:
-        for p in report.participants:
-            last = res.last_counters.get(p.participant.lower())
-            if last is None:
-                continue
-            _, charged, discharged = last
-            if (charged, discharged) != (p.charged_wh_total, p.discharged_wh_total) and (
-                charged,
-                discharged,
-            ) != (p.charged_wh_total % 2**32, p.discharged_wh_total % 2**32):
-                v.fail(
-                    "report_counters",
-                    f"{item} participant {p.participant}",
-                    f"last meter reading says ({charged}, {discharged}) Wh, the report "
-                    f"({p.charged_wh_total}, {p.discharged_wh_total})",
-                )

@@ -34,8 +34,8 @@ class BatchResult:
     interval_start: int | None = None
     devices: dict[str, int] = field(default_factory=dict)  # lower-case address -> readings
     bad: list[BadReading] = field(default_factory=list)
-    # participant (lower-case) -> (timestamp, chargedWh, dischargedWh) of its latest reading
-    last_counters: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    # participant (lower-case) -> (timestamp, chargedWh, dischargedWh, device) of its latest reading
+    last_counters: dict[str, tuple[int, int, int, str]] = field(default_factory=dict)
 
 
 def check_batch(archive: str, root: str, separator: bytes) -> BatchResult:
@@ -95,8 +95,8 @@ def check_readings(readings: list[Any], separator: bytes, result: BatchResult) -
         participant = data["participant"].lower()
         if participant != ZERO_ADDRESS:
             ts = data["timestamp"]
-            if ts >= last.get(participant, (-1, 0, 0))[0]:
-                last[participant] = (ts, data["chargedWh"], data["dischargedWh"])
+            if ts >= last.get(participant, (-1, 0, 0, ""))[0]:
+                last[participant] = (ts, data["chargedWh"], data["dischargedWh"], claimed)
     result.readings = len(readings)
     if leaves:
         result.computed_root = "0x" + fast_root(leaves).hex()

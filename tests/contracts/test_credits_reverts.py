@@ -85,20 +85,20 @@ def test_only_verifiers_decide_and_only_regulators_revoke(
 ) -> None:
     pending = request(actors, station, 2000, avoided)
     gen = actors.gen.ledger.tx.address
-    with pytest.raises(revert_class("CarbonCreditsUnauthorized")) as approve:
+    with pytest.raises(revert_class("AccessControlUnauthorizedAccount")) as approve:
         actors.gen.approve(pending)
-    assert approve.value.arguments == {"account": gen, "role": VERIFIER_ROLE}
-    with pytest.raises(revert_class("CarbonCreditsUnauthorized")) as reject:
+    assert approve.value.arguments == {"account": gen, "neededRole": VERIFIER_ROLE}
+    with pytest.raises(revert_class("AccessControlUnauthorizedAccount")) as reject:
         actors.regulator.reject(pending)
     assert reject.value.arguments == {
         "account": actors.regulator.ledger.tx.address,
-        "role": VERIFIER_ROLE,
+        "neededRole": VERIFIER_ROLE,
     }
-    with pytest.raises(revert_class("CarbonCreditsUnauthorized")) as revoke:
+    with pytest.raises(revert_class("AccessControlUnauthorizedAccount")) as revoke:
         actors.verifier.revoke(issued)
     assert revoke.value.arguments == {
         "account": actors.verifier.ledger.tx.address,
-        "role": REGULATOR_ROLE,
+        "neededRole": REGULATOR_ROLE,
     }
 
 

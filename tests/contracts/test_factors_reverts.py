@@ -20,9 +20,9 @@ def register(ledger: Ledger, *args: object) -> None:
 
 def test_only_the_admin_registers(ledger: Ledger, accounts: list[LocalAccount]) -> None:
     stranger = ledger.as_account(accounts[7])
-    with pytest.raises(revert_class("EmissionFactorsUnauthorized")) as caught:
+    with pytest.raises(revert_class("AccessControlUnauthorizedAccount")) as caught:
         register(stranger, NEW_HASH, "uri", 1, 2, [QH], [1])
-    assert caught.value.arguments == {"account": accounts[7].address}
+    assert caught.value.arguments == {"account": accounts[7].address, "neededRole": bytes(32)}
 
 
 def test_dataset_shape_errors(ledger: Ledger) -> None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from devnet.world import DAY_START, INTERVAL_S, World
 from ledger.client import Ledger
+from ledger.errors import revert_class
 from ledger.registry import RegistryClient, region_bytes
 from ledger.reports import IntervalReport, participant_records, report_digest
-from ledger.storage import StorageLedgerClient
-from tests.helpers import report, signatures
+from ledger.storage import REPORT_KEYS_PER_SLOT, ReportRecord, StorageLedgerClient
+from tests.helpers import report, signatures, with_root
 
 MWH = 1_000_000
 EFF = 8800
@@ -72,7 +75,7 @@ def test_a_gap_is_allowed_and_recorded(ledger: Ledger, world: World, station: in
     assert client.account_of(station, gen).charged_wh == 3 * MWH
 
 
-def test_report_of_returns_the_digest_prefix_of_each_key(
+def test_report_of_says_which_keys_were_accepted_and_the_latest_digest(
     ledger: Ledger, world: World, station: int
 ) -> None:
     gen = world.participants[0].address
@@ -80,12 +83,55 @@ def test_report_of_returns_the_digest_prefix_of_each_key(
     reports = [report(ledger, station, i, {gen: ((i + 1) * MWH, 0)}) for i in range(3)]
     for r in reports:
         _send(ledger, world, r)
-    for r in reports:  # keys 0 and 1 share a slot; key 2 opens the next one
-        digest = report_digest(r, ledger.chain_id, client.address)
-        assert client.report_of(station, r.interval_start) == digest[:16]
-    assert client.report_of(station, _start(3)) == b"\0" * 16
-    assert client.report_of(station, _start(1) + 1) == b"\0" * 16  # off the grid
-    assert client.report_of(99, _start(0)) == b"\0" * 16
+    latest = report_digest(reports[-1], ledger.chain_id, client.address)[:16]
+    for r in reports[:-1]:  # older keys of the window: accepted, digest in their events only
+        assert client.report_of(station, r.interval_start) == ReportRecord(True, None)
+    assert client.report_of(station, reports[-1].interval_start) == ReportRecord(True, latest)
+    assert client.report_of(station, _start(3)) == ReportRecord(False, None)
+    assert client.report_of(station, _start(1) + 1) == ReportRecord(False, None)  # off the grid
+    assert client.report_of(99, _start(0)) == ReportRecord(False, None)
+    assert not any(client.report_of(station, _start(3))) and any(
+        client.report_of(station, _start(0))
+    )
+
+
+def test_report_keys_across_a_window_boundary_keep_each_window_s_latest_digest(
+    ledger: Ledger, world: World, station: int
+) -> None:
+    gen = world.participants[0].address
+    client = StorageLedgerClient(ledger)
+    k0 = DAY_START // INTERVAL_S
+    last_of_window = (-k0 - 1) % REPORT_KEYS_PER_SLOT  # index of the window's last interval
+    before, after = (
+        report(ledger, station, i, {gen: ((i + 1) * MWH, 0)})
+        for i in (last_of_window, last_of_window + 1)
+    )
+    for r in (before, after):
+        _send(ledger, world, r)
+    for r in (before, after):  # each the latest of its own window
+        digest = report_digest(r, ledger.chain_id, client.address)[:16]
+        assert client.report_of(station, r.interval_start) == ReportRecord(True, digest)
+    assert client.report_of(station, before.interval_start - INTERVAL_S).accepted is False
+    # the earlier window's latest key still tells a duplicate from a conflict
+    with pytest.raises(revert_class("StorageLedgerReportConflict")):
+        _send(ledger, world, with_root(before, b"\x33" * 32))
+
+
+def test_an_older_key_resubmitted_needs_a_quorum_and_is_a_no_op(
+    ledger: Ledger, world: World, station: int
+) -> None:
+    gen = world.participants[0].address
+    client = StorageLedgerClient(ledger)
+    r0 = report(ledger, station, 0, {gen: (MWH, 0)})
+    _send(ledger, world, r0)
+    _send(ledger, world, report(ledger, station, 1, {gen: (2 * MWH, 0)}))
+    other = with_root(r0, b"\x44" * 32)  # a different report for the older key
+    with pytest.raises(revert_class("StorageLedgerQuorumNotReached")):
+        client.submit(other, signatures(ledger, world, other, count=1))
+    receipt = _send(ledger, world, other)
+    (dup,) = client.contract.events.ReportDuplicate().process_receipt(receipt)
+    assert dup["args"]["digest"] == report_digest(other, ledger.chain_id, client.address)
+    assert client.account_of(station, gen).charged_wh == 2 * MWH
 
 
 def test_report_accepted_carries_the_state_and_every_participant(

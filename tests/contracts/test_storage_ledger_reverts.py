@@ -10,7 +10,7 @@ from eth_account import Account
 
 from devnet.world import DAY_START, INTERVAL_S, World
 from ledger.client import Ledger
-from ledger.errors import revert_class
+from ledger.errors import UnknownErrorName, revert_class
 from ledger.keys import devnet_keys
 from ledger.registry import RegistryClient
 from ledger.reports import ordered_signatures, report_digest, sign_report
@@ -265,7 +265,7 @@ def test_conflicting_resubmission_is_rejected(ledger: Ledger, world: World, stat
         "storedDigest": stored,
         "reportedDigest": report_digest(other, ledger.chain_id, client.address),
     }
-    assert client.report_of(station, _start(0)) == stored
+    assert client.report_of(station, _start(0)).digest_prefix == stored
 
 
 def test_batch_length_mismatch_is_rejected(ledger: Ledger, world: World, station: int) -> None:
@@ -288,15 +288,15 @@ def test_a_rejected_report_in_a_batch_rolls_back_the_whole_batch(
             [good, bad], [signatures(ledger, world, good), signatures(ledger, world, bad)]
         )
     assert client.account_of(station, gen).charged_wh == 0
-    assert client.report_of(station, _start(0)) == b"\0" * 16
+    assert client.report_of(station, _start(0)).accepted is False
 
 
 def test_consume_avoided_needs_the_writer_role(ledger: Ledger, world: World, station: int) -> None:
     gen = world.participants[0].address
     role = RegistryClient(ledger).role("LEDGER_WRITER_ROLE")
-    with pytest.raises(revert_class("StorageLedgerUnauthorized")) as e:
+    with pytest.raises(revert_class("AccessControlUnauthorizedAccount")) as e:
         ledger.transact("StorageLedger", "consumeAvoided", station, gen, 1)
-    assert e.value.arguments == {"account": ledger.tx.address, "role": role}
+    assert e.value.arguments == {"account": ledger.tx.address, "neededRole": role}
 
 
 def test_consume_avoided_beyond_the_unissued_balance_is_rejected(
@@ -385,3 +385,9 @@ def test_lease_ending_soon_is_checked_against_the_registry(
     with pytest.raises(revert_class("StorageLedgerNoActiveLease")) as e:
         submit(ledger, world, report(ledger, station, 2, {gen.address: (3 * MWH, 0)}))
     assert e.value.arguments == {"stationId": station, "participant": gen.address, "at": _start(2)}
+
+
+def test_revert_class_refuses_a_name_no_abi_declares(ledger: Ledger) -> None:
+    assert revert_class("StorageLedgerIntervalOverlap").error_name == "StorageLedgerIntervalOverlap"
+    with pytest.raises(UnknownErrorName, match="StorageLedgerUnauthorized"):
+        revert_class("StorageLedgerUnauthorized")  # replaced by AccessControlUnauthorizedAccount

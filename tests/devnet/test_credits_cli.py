@@ -56,7 +56,7 @@ def test_request_approve_retire_through_the_cli(ledger: Ledger, world: World, ru
 
     refused = run("approve", str(token), "--key-env", "GEN_KEY")
     assert refused.returncode == 1
-    assert "CarbonCreditsUnauthorized" in refused.stderr
+    assert "AccessControlUnauthorizedAccount" in refused.stderr
 
     approved = run("approve", str(token), "--key-env", "VERIFIER_KEY")
     assert approved.returncode == 0, approved.stderr

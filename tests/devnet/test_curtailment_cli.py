@@ -77,7 +77,7 @@ def test_attest_one_interval_and_show(ledger: Ledger, world: World, booked: int,
 
     refused = run("attest", *args, *pairs, "--key-env", "GEN_KEY")
     assert refused.returncode == 1
-    assert "StorageLedgerUnauthorized" in refused.stderr
+    assert "AccessControlUnauthorizedAccount" in refused.stderr
 
     too_much = run(
         "attest", *args, "--participant", gen2, "--wh", "2000001", "--key-env", "GRID_KEY"
