@@ -20,6 +20,7 @@ from ledger.errors import LedgerError
 from ledger.logs import event_logs
 from ledger.registry import DeviceKind, RegistryClient, StationParams, region_bytes
 from ledger.station_file import KINDS, DeviceSpec, Party, StationFile
+from ledger.storage import StorageLedgerClient
 
 ADD, CHANGE, REMOVE = "+", "~", "-"
 KIND_NAMES = {v: k for k, v in KINDS.items()}
@@ -338,27 +339,22 @@ def _lease_changes(spec: StationFile, state: StationState) -> list[Change]:
 
 
 def _baseline_changes(ledger: Ledger, spec: StationFile, state: StationState) -> list[Change]:
-    """Meter baselines, where the deployed StorageLedger records them."""
-    if not ledger.has("StorageLedger"):
-        return []
-    storage = ledger.contract("StorageLedger")
-    if not any(i.get("name") == "setBaseline" for i in storage.abi):
-        return []
+    """Meter baselines: recorded when the chain has none for the channel, or one for another
+    meter or other counters."""
+    storage = StorageLedgerClient(ledger)
     changes: list[Change] = []
     for d in spec.devices:
         if d.baseline is None or d.participant is None:
             continue
-        if state.station_id:
-            recorded = ledger.tx.call(storage.functions.baselineOf(state.station_id, d.participant))
-            device, raw_c, raw_d = _baseline_fields(recorded)
-            same = (device, raw_c, raw_d) == (
-                to_checksum_address(d.signer),
-                d.baseline.charged_wh,
-                d.baseline.discharged_wh,
-            )
-            if same:
-                continue
         b = d.baseline
+        if state.station_id:
+            have = storage.baseline_of(state.station_id, d.participant)
+            if have.epoch and (
+                to_checksum_address(have.device),
+                have.raw_charged_wh,
+                have.raw_discharged_wh,
+            ) == (to_checksum_address(d.signer), b.charged_wh, b.discharged_wh):
+                continue
         changes.append(
             Change(
                 ADD,
@@ -373,18 +369,6 @@ def _baseline_changes(ledger: Ledger, spec: StationFile, state: StationState) ->
             )
         )
     return changes
-
-
-def _baseline_fields(recorded: Any) -> tuple[str, int, int]:
-    """(device, raw charged, raw discharged) of a `baselineOf` answer (struct or tuple)."""
-    if isinstance(recorded, dict):
-        return (
-            to_checksum_address(recorded["device"]),
-            int(recorded["rawChargedWh"]),
-            int(recorded["rawDischargedWh"]),
-        )
-    device, _epoch, raw_c, raw_d = recorded[0], recorded[1], recorded[2], recorded[3]
-    return to_checksum_address(device), int(raw_c), int(raw_d)
 
 
 STATION = "<station id>"  # stands for the station's id in Write.args (known once registered)

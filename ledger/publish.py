@@ -69,10 +69,12 @@ def write_verification(
 
 
 def abi_files(build: Build) -> dict[str, str]:
-    """File name -> content of the committed ABIs: one per deployable contract."""
+    """File name -> content of the committed ABIs: one per contract with an interface (the
+    internal libraries have none)."""
     return {
         f"{name}.json": json.dumps(art.abi, indent=2, sort_keys=True) + "\n"
         for name, art in sorted(build.artifacts.items())
+        if art.abi
     }
 
 

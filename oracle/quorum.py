@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ledger.baselines import NO_BASELINE, Baseline, booked_counters
 from ledger.reports import IntervalReport, recover_report_signer, report_digest, sign_report
 from oracle.aggregate import Counters, IntervalBatch, batch_of, build_report
 from oracle.errors import OracleError
@@ -39,6 +40,8 @@ class OracleNode:
     validator: Validator
     meters: dict[str, str]  # meter device address -> participant
     previous: dict[str, Counters] = field(default_factory=dict)
+    # participant -> its on-chain counter baseline (none: booked counters are the raw ones)
+    baselines: dict[str, Baseline] = field(default_factory=dict)
 
     def compute(
         self,
@@ -65,9 +68,14 @@ class OracleNode:
         for device, participant in self.meters.items():
             state = self.validator.state(device)
             if state is not None:
-                counters[participant] = Counters(state.charged_total, state.discharged_total)
+                baseline = self.baselines.get(participant, NO_BASELINE)
+                counters[participant] = Counters(
+                    *booked_counters(baseline, state.charged_total, state.discharged_total)
+                )
         batch = batch_of(station_id, start, end, accepted)
-        report = build_report(batch, config_digest=config_digest, counters=counters)
+        report = build_report(
+            batch, config_digest=config_digest, counters=counters, previous=self.previous
+        )
         return NodeView(report, batch, rejected, counters)
 
     def sign(self, report: IntervalReport, chain_id: int, ledger_address: str) -> bytes:

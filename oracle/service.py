@@ -7,12 +7,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from ledger.baselines import Baseline
 from ledger.client import Ledger, open_ledger
 from ledger.keys import guard_chain
 from ledger.registry import RegistryClient
@@ -177,6 +178,39 @@ def station_facts(ledger: Ledger, config: OracleConfig) -> tuple[StationInfo, li
     return station, devices
 
 
+def meter_baselines(
+    ledger: Ledger, station_id: int, devices: list[DeviceInfo]
+) -> tuple[list[DeviceInfo], dict[str, Baseline]]:
+    """Each meter channel's on-chain counter baseline: the devices with their baseline raw
+    counters (for the validator), and participant -> baseline (for the reports). A baseline
+    recorded for another meter than the one the config maps is refused."""
+    storage = StorageLedgerClient(ledger)
+    baselines: dict[str, Baseline] = {}
+    out = []
+    for d in devices:
+        if d.participant is None:
+            out.append(d)
+            continue
+        b = storage.baseline_of(station_id, d.participant)
+        if b.epoch == 0:
+            out.append(d)
+            continue
+        if b.device.lower() != d.address.lower():
+            raise OracleError(
+                f"participant {d.participant}'s counter baseline (epoch {b.epoch}) is for meter "
+                f"{b.device}, but the config maps meter {d.address} to it: record a baseline "
+                "for the new meter (`essl station apply` with its [devices.baseline]) or fix "
+                "[[meters]]"
+            )
+        baselines[d.participant] = b
+        out.append(
+            replace(
+                d, baseline_charged_wh=b.raw_charged_wh, baseline_discharged_wh=b.raw_discharged_wh
+            )
+        )
+    return out, baselines
+
+
 def make_feed(
     config: OracleConfig,
     station: StationInfo,
@@ -328,6 +362,7 @@ def build_oracle(
     registry_address = ledger.deployment.address("Registry")
     domain = DeviceDomain(ledger.chain_id, registry_address)
     station, devices = station_facts(ledger, config)
+    devices, baselines = meter_baselines(ledger, config.station_id, devices)
     meters = {d.address: d.participant for d in devices if d.participant}
     nodes = []
     for node_cfg, key in zip(config.nodes, keys, strict=True):
@@ -339,6 +374,7 @@ def build_oracle(
                 address=account.address,
                 validator=Validator(station, devices, domain, clock_skew_s=config.clock_skew_s),
                 meters=meters,
+                baselines=baselines,
             )
         )
     config.data_dir.mkdir(parents=True, exist_ok=True)

@@ -45,6 +45,7 @@ class Reason(StrEnum):
     WRONG_STATION = "WRONG_STATION"
     ENERGY_BALANCE = "ENERGY_BALANCE"
     METER_BMS_MISMATCH = "METER_BMS_MISMATCH"
+    BELOW_BASELINE = "BELOW_BASELINE"
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,10 @@ class DeviceInfo:
     participant: str | None = None
     sampling_period_s: int | None = None
     acc32: bool = False
+    # The meter channel's raw counters at its on-chain baseline (StorageLedger.setBaseline):
+    # a reading below them is not this meter's energy since onboarding.
+    baseline_charged_wh: int = 0
+    baseline_discharged_wh: int = 0
 
     @property
     def period_s(self) -> int:
@@ -240,6 +245,16 @@ class Validator:
             )
         flags = _alarm_flags(r.alarm_bits)
         if prev is None:
+            for name, raw, base in (
+                ("chargedWh", r.charged_wh, info.baseline_charged_wh),
+                ("dischargedWh", r.discharged_wh, info.baseline_discharged_wh),
+            ):
+                if raw < base:
+                    return Verdict.reject(
+                        Reason.BELOW_BASELINE,
+                        f"{name} {raw} Wh is below the meter's on-chain baseline {base} Wh: a "
+                        "replaced meter needs a baseline of its own (setBaseline)",
+                    )
             return Verdict(flags=flags)
         deltas: list[int] = []
         for name, new, old in (
