@@ -18,7 +18,14 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-setup: $(BIN)/.installed node_modules/.installed
+# The console's browser scripts, bundled from node_modules (nothing is fetched at run time).
+CONSOLE_JS := api/console/static/dist/.built
+$(CONSOLE_JS): node_modules/.installed $(wildcard api/console/static/src/*.js)
+	node_modules/.bin/esbuild api/console/static/src/verify.js api/console/static/src/charts.js \
+		--bundle --minify --format=esm --target=es2020 --outdir=api/console/static/dist --log-level=warning
+	@touch $@
+
+setup: $(BIN)/.installed node_modules/.installed $(CONSOLE_JS)
 
 demo: setup
 	$(BIN)/essl demo $(ARGS)
@@ -35,4 +42,4 @@ bench: setup
 	$(BIN)/python -m bench $(ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules build .essl .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules build api/console/static/dist .essl .pytest_cache .mypy_cache .ruff_cache
