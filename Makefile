@@ -21,7 +21,8 @@ node_modules/.installed: package.json package-lock.json
 # The console's browser scripts, bundled from node_modules (nothing is fetched at run time).
 CONSOLE_JS := api/console/static/dist/.built
 $(CONSOLE_JS): node_modules/.installed $(wildcard api/console/static/src/*.js)
-	node_modules/.bin/esbuild api/console/static/src/verify.js api/console/static/src/charts.js \
+	node_modules/.bin/esbuild api/console/static/src/verify.js api/console/static/src/verify-worker.js \
+		api/console/static/src/charts.js \
 		--bundle --minify --format=esm --target=es2020 --outdir=api/console/static/dist --log-level=warning
 	@touch $@
 

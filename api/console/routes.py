@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlmodel import Session
 
 from api import queries, trace_queries
 from api.console import PREFIX, units
@@ -17,6 +18,7 @@ from api.console import queries as cq
 from api.console.i18n import COOKIE, LANGS, pick_lang, translator
 from api.console.lineage import lineage_nodes
 from api.deps import SessionDep, SettingsDep, StationId
+from api.trace_models import BatchPublic
 from ledger.client import Ledger
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -63,6 +65,23 @@ def chain_config(request: Request) -> dict[str, Any] | None:
         "contracts": {n: ledger.deployment.address(n) for n in names if ledger.has(n)},
         "archive": "/v1/batches",
     }
+
+
+def cached_batch(session: Session, archive: Path, root: str, count: int) -> BatchPublic:
+    """The batch with every reading's proof; batch files are content-addressed and a key binds
+    to one device for ever, so the result is kept while the file is unchanged."""
+    path = archive / f"{root}.json"
+    stamp = (path.stat().st_mtime_ns, path.stat().st_size) if path.is_file() else (0, 0)
+    key = (str(path), *stamp, count)
+    if key not in _BATCHES:
+        devices = trace_queries.device_directory(session)
+        if len(_BATCHES) >= 64:
+            _BATCHES.pop(next(iter(_BATCHES)))
+        _BATCHES[key] = trace_queries.batch(archive, root, count, devices, True)
+    return _BATCHES[key]
+
+
+_BATCHES: dict[tuple[str, int, int, int], BatchPublic] = {}
 
 
 @router.get("", response_class=HTMLResponse)
@@ -146,9 +165,8 @@ def report_page(
     if not found:
         return not_found(request, f"report {station_id}/{interval_start}")
     row = found[0]
-    devices = trace_queries.device_directory(session)
-    batch = trace_queries.batch(
-        settings.archive_dir, row.report.readings_root, row.report.reading_count, devices, True
+    batch = cached_batch(
+        session, settings.archive_dir, row.report.readings_root, row.report.reading_count
     )
     readings = batch.readings or []
     pages = max(1, math.ceil(len(readings) / READINGS_PER_PAGE))

@@ -60,7 +60,7 @@ def chromium() -> str:
             "console browser tests need Chromium: apt-get install chromium (or set ESSL_CHROMIUM); "
             "no browser is ever downloaded"
         )
-    if not (BUNDLES / "verify.js").is_file() or not (BUNDLES / "charts.js").is_file():
+    if not all((BUNDLES / f).is_file() for f in ("verify.js", "verify-worker.js", "charts.js")):
         pytest.fail("the console bundles are missing: run `make setup` (esbuild over node_modules)")
     return path
 

@@ -1,18 +1,8 @@
 // Verify in the browser: trust only the chain (JSON-RPC) and the batch files. The API's JSON
 // answers are never read here; the page gives the contract addresses and what to verify.
-import { Contract, JsonRpcProvider, Signature, TypedDataEncoder, concat, getAddress, keccak256, recoverAddress } from "ethers";
+import { Contract, JsonRpcProvider, TypedDataEncoder, getAddress } from "ethers";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-
-// The device reading, as ledger/readings.py defines it (EIP-712 struct and Merkle leaf).
-export const READING_FIELDS = [
-  ["device", "address"], ["stationId", "uint32"], ["participant", "address"], ["seq", "uint64"],
-  ["timestamp", "uint64"], ["chargedWh", "uint64"], ["dischargedWh", "uint64"], ["powerW", "int64"],
-  ["socBps", "uint16"], ["sohBps", "uint16"], ["cycleCount", "uint32"], ["packMilliVolts", "uint32"],
-  ["packMilliAmps", "int32"], ["cellMinMilliVolts", "uint16"], ["cellMaxMilliVolts", "uint16"],
-  ["tempMinDeciC", "int16"], ["tempMaxDeciC", "int16"], ["alarmBits", "uint32"],
-];
-export const LEAF_TYPES = [...READING_FIELDS.map(([, t]) => t), "bytes32", "bytes32", "uint8"];
-const READING_TYPES = { Reading: READING_FIELDS.map(([name, type]) => ({ name, type })) };
+import { checkBatchFile } from "./batchcheck.js";
 
 const REGISTRY_ABI = [
   "event DeviceRegistered(uint32 indexed deviceId, uint32 indexed stationId, address indexed signer, uint8 kind, uint16 accuracyClassBps, uint64 ratedPowerW, string externalCode)",
@@ -79,72 +69,33 @@ async function oracleSets(registry) {
   return sets.sort((a, b) => a.block - b.block);
 }
 
-function leafValues(r) {
-  const sig = r.signature;
-  if (typeof sig !== "string" || sig.length !== 132) throw new Error("signature: expected 0x-hex of 65 bytes");
-  const values = READING_FIELDS.map(([name, type]) => {
-    if (!(name in r)) throw new Error(`${name}: missing`);
-    return type === "address" ? r[name] : BigInt(r[name]);
-  });
-  return [...values, sig.slice(0, 66), "0x" + sig.slice(66, 130), parseInt(sig.slice(130, 132), 16)];
-}
-
-/** Check one interval's batch file against its ReportAccepted event. */
-export async function checkBatch(report, ctx, verdict) {
-  const root = report.args.readingsRoot;
-  const start = Number(report.args.intervalStart);
-  const label = `interval ${start} (batch ${root})`;
-  let doc;
-  try {
-    const reply = await ctx.fetch(`${ctx.archive}/${root}`);
-    if (!reply.ok) throw new Error(`HTTP ${reply.status}`);
-    doc = await reply.json();
-  } catch (err) {
-    verdict.fail(`${label}: batch file cannot be read (${err.message})`);
-    return;
-  }
-  const readings = Array.isArray(doc.readings) ? doc.readings : [];
-  if (readings.length !== Number(report.args.readingCount)) {
-    verdict.fail(`${label}: ${readings.length} readings in the file, the chain says ${report.args.readingCount}`);
-  }
-  let values;
-  try {
-    values = readings.map(leafValues);
-  } catch (err) {
-    verdict.fail(`${label}: malformed reading (${err.message})`);
-    return;
-  }
-  const tree = StandardMerkleTree.of(values, LEAF_TYPES);
-  if (tree.root.toLowerCase() !== root.toLowerCase()) {
-    verdict.fail(`${label}: Merkle root recomputed from the file is ${tree.root}, the chain holds ${root}`);
-  } else {
-    verdict.ok(`${label}: root recomputed`);
-  }
-  const block = report.blockNumber;
-  const valid = new Set(ctx.keys.filter((k) => k.from <= block && (k.to === null || block < k.to)).map((k) => k.signer));
-  let bad = 0;
-  for (const [i, r] of readings.entries()) {
-    let signer;
-    try {
-      // EIP-712: keccak256(0x1901 || domainSeparator || hashStruct(reading)), ethers' encoder.
-      const digest = keccak256(concat(["0x1901", ctx.separator, ctx.encoder.hashStruct("Reading", r)]));
-      signer = recoverAddress(digest, Signature.from(r.signature)).toLowerCase();
-    } catch (err) {
-      signer = null;
-    }
-    if (signer === null || signer !== String(r.device).toLowerCase() || !valid.has(signer)) {
-      bad += 1;
-      if (bad <= 3) {
-        const why = signer === null ? "signature does not parse"
-          : signer !== String(r.device).toLowerCase() ? `signature recovers to ${signer}, not to the named device`
-          : "the key was not a registered device key of the station at the report's block";
-        verdict.fail(`${label}: reading ${i} (device ${r.device}, seq ${r.seq}): ${why}`);
+/** Runs batch checks in a pool of Web Workers (one per core, at most 8), or in the page. */
+class Pool {
+  constructor(workerUrl) {
+    const cores = Math.min(Math.max(globalThis.navigator?.hardwareConcurrency || 1, 1), 8);
+    this.workers = [];
+    this.waiting = new Map();
+    this.next = 0;
+    if (workerUrl && typeof Worker !== "undefined") {
+      for (let i = 0; i < cores; i++) {
+        const w = new Worker(workerUrl, { type: "module" });
+        w.onmessage = (e) => { this.waiting.get(e.data.id)(e.data); this.waiting.delete(e.data.id); };
+        this.workers.push(w);
       }
     }
   }
-  if (bad > 3) verdict.fail(`${label}: ${bad} readings failed the signature check in all`);
-  if (bad === 0) verdict.ok(`${label}: ${readings.length} device signatures`);
-  const set = [...ctx.sets].reverse().find((s) => s.block <= block);
+  run(job, fetchFn) {
+    if (!this.workers.length) return checkBatchFile(job, fetchFn);
+    const id = this.next++;
+    const worker = this.workers[id % this.workers.length];
+    return new Promise((resolve) => { this.waiting.set(id, resolve); worker.postMessage({ id, job }); });
+  }
+  close() { this.workers.forEach((w) => w.terminate()); }
+}
+
+function oracleCheck(report, sets, verdict, label) {
+  const block = report.blockNumber;
+  const set = [...sets].reverse().find((s) => s.block <= block);
   const signers = report.args.signers.map((s) => s.toLowerCase());
   const known = new Set(signers.filter((s) => set && set.signers.includes(s)));
   if (!set || known.size < set.threshold || known.size !== signers.length) {
@@ -156,7 +107,7 @@ export async function checkBatch(report, ctx, verdict) {
 
 /**
  * Verify a credit ({credit: id}) or one report ({station, intervalStart}).
- * config: {rpcUrl, archive, contracts: {Registry, StorageLedger, CarbonCredits}}.
+ * config: {rpcUrl, archive, contracts: {Registry, StorageLedger, CarbonCredits}, workerUrl?}.
  * progress(done, total, message) is called as batches are checked.
  */
 export async function verify(target, config, progress = () => {}, fetchFn = globalThis.fetch.bind(globalThis)) {
@@ -181,10 +132,10 @@ export async function verify(target, config, progress = () => {}, fetchFn = glob
     reports = (await ledger.queryFilter(ledger.filters.ReportAccepted(stationId), 0))
       .filter((e) => Number(e.args.intervalStart) >= from && Number(e.args.intervalStart) < to)
       .sort((a, b) => Number(a.args.intervalStart) - Number(b.args.intervalStart));
-    const keys = reports.map((e) => [stationId, e.args.intervalStart]);
-    const reportsRoot = keys.length ? StandardMerkleTree.of(keys, ["uint32", "uint64"]).root : null;
+    const reportKeys = reports.map((e) => [stationId, e.args.intervalStart]);
+    const reportsRoot = reportKeys.length ? StandardMerkleTree.of(reportKeys, ["uint32", "uint64"]).root : null;
     if (reportsRoot && reportsRoot.toLowerCase() === request.args.reportsRoot.toLowerCase()) {
-      verdict.ok(`credit ${target.credit}: reports root over ${keys.length} report keys recomputed`);
+      verdict.ok(`credit ${target.credit}: reports root over ${reportKeys.length} report keys recomputed`);
     } else {
       verdict.fail(`credit ${target.credit}: the reports in its period do not hash to its reportsRoot ${request.args.reportsRoot}`);
     }
@@ -196,21 +147,34 @@ export async function verify(target, config, progress = () => {}, fetchFn = glob
       return verdict;
     }
   }
-  const ctx = {
-    fetch: fetchFn,
-    archive: config.archive.replace(/\/$/, ""),
-    keys: await deviceKeys(registry, stationId),
-    sets: await oracleSets(registry),
-    encoder: TypedDataEncoder.from(READING_TYPES),
-    separator: TypedDataEncoder.hashDomain({
-      name: "ESSLedger Device", version: "1", chainId, verifyingContract: getAddress(config.contracts.Registry),
-    }),
-  };
-  progress(0, reports.length, `chain ${chainId}: ${reports.length} reports, ${ctx.keys.length} device keys, ${ctx.sets.length} oracle sets`);
-  for (const [i, report] of reports.entries()) {
-    await checkBatch(report, ctx, verdict);
-    progress(i + 1, reports.length, `interval ${report.args.intervalStart}`);
-    if (i % 4 === 3) await new Promise((resolve) => setTimeout(resolve, 0)); // let the page paint
+  const keys = await deviceKeys(registry, stationId);
+  const sets = await oracleSets(registry);
+  const separator = TypedDataEncoder.hashDomain({
+    name: "ESSLedger Device", version: "1", chainId, verifyingContract: getAddress(config.contracts.Registry),
+  });
+  const archive = config.archive.replace(/\/$/, "");
+  progress(0, reports.length, `chain ${chainId}: ${reports.length} reports, ${keys.length} device keys, ${sets.length} oracle sets`);
+  const pool = new Pool(config.workerUrl);
+  let done = 0;
+  const results = await Promise.all(reports.map(async (report) => {
+    const root = report.args.readingsRoot;
+    const label = `interval ${Number(report.args.intervalStart)} (batch ${root})`;
+    const block = report.blockNumber;
+    const job = {
+      url: `${archive}/${root}`, root, label, separator,
+      readingCount: Number(report.args.readingCount),
+      validKeys: keys.filter((k) => k.from <= block && (k.to === null || block < k.to)).map((k) => k.signer),
+    };
+    const result = await pool.run(job, fetchFn);
+    done += 1;
+    progress(done, reports.length, label);
+    return { report, label, result };
+  }));
+  pool.close();
+  for (const { report, label, result } of results) {
+    result.checks.forEach((c) => verdict.ok(c));
+    result.failures.forEach((f) => verdict.fail(f));
+    oracleCheck(report, sets, verdict, label);
   }
   provider.destroy();
   return verdict;

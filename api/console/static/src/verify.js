@@ -20,6 +20,7 @@ if (form) {
       rpcUrl: document.getElementById("verify-rpc").value,
       archive: new URL(form.dataset.archive, window.location.href).href,
       contracts: JSON.parse(form.dataset.contracts),
+      workerUrl: new URL("./verify-worker.js", import.meta.url),
     };
     let verdict;
     try {
