@@ -22,7 +22,7 @@ node_modules/.installed: package.json package-lock.json
 CONSOLE_JS := api/console/static/dist/.built
 $(CONSOLE_JS): node_modules/.installed $(wildcard api/console/static/src/*.js)
 	node_modules/.bin/esbuild api/console/static/src/verify.js api/console/static/src/verify-worker.js \
-		api/console/static/src/charts.js \
+		api/console/static/src/charts.js api/console/static/src/signin.js \
 		--bundle --minify --format=esm --target=es2020 --outdir=api/console/static/dist --log-level=warning
 	@touch $@
 

@@ -149,6 +149,28 @@ TEXTS: dict[str, tuple[str, str]] = {
     "verify_failed": ("验证失败", "Verification failed"),
     "chain": ("链", "Chain"),
     "alarm_none": ("无", "none"),
+    "me": ("我的账户", "My account"),
+    "sign_in": ("用钱包登录", "Sign in with your wallet"),
+    "sign_in_explain": (
+        "钱包对本服务给出的登录消息签名（personal_sign），无需密码；签名只证明账户归属。",
+        "Your wallet signs the sign-in message this service gives (personal_sign); no password. "
+        "The signature only proves that you hold the account.",
+    ),
+    "no_wallet": ("未检测到浏览器钱包（EIP-1193）。", "No browser wallet (EIP-1193) found."),
+    "sign_out": ("退出", "Sign out"),
+    "signed_in_as": ("已登录", "Signed in as"),
+    "roles": ("角色", "Roles"),
+    "accounts": ("各电站能量账户", "Energy accounts per station"),
+    "balance": ("储存余额", "Stored"),
+    "unissued": ("未签发减排量", "Un-issued avoided"),
+    "my_credits": ("持有的碳减排量", "Credits held"),
+    "frozen": ("冻结", "Frozen"),
+    "settlement": ("结算单", "Settlement statements"),
+    "period": ("结算日", "Period"),
+    "net": ("净额", "Net"),
+    "response": ("确认状态", "Response"),
+    "line": ("我的结算行", "My line"),
+    "download_csv": ("下载我的结算行 CSV", "Download my lines as CSV"),
     "home_intro": (
         "共享储能电站的链上账本：各参与方的充放电账户、碳减排量及其到签名计量读数的完整溯源。",
         "The on-chain ledger of shared battery stations: each participant's energy account, "
