@@ -170,6 +170,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "net": ("净额", "Net"),
     "response": ("确认状态", "Response"),
     "line": ("我的结算行", "My line"),
+    "acknowledge": ("确认", "Acknowledge"),
+    "dispute": ("异议", "Dispute"),
+    "dispute_reason": ("异议理由", "Reason for the dispute"),
     "download_csv": ("下载我的结算行 CSV", "Download my lines as CSV"),
     "home_intro": (
         "共享储能电站的链上账本：各参与方的充放电账户、碳减排量及其到签名计量读数的完整溯源。",

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from api import credit_queries, queries
 from api.auth import Actor, read_token
 from api.console import PREFIX
-from api.console.routes import render
+from api.console.routes import chain_config, render
 from api.deps import SessionDep, SettingsDep
 from api.errors import Unauthorized
 from ledger.index.tables import SettlementAnchorRow
@@ -95,4 +95,5 @@ def my_page(
         holdings=holdings,
         credits=credits,
         statements=list(latest.values()),
+        chain=chain_config(request),
     )
