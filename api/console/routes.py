@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi import Path as FPath
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
@@ -27,6 +28,8 @@ TEMPLATES.env.globals["prefix"] = PREFIX
 READINGS_PER_PAGE = 20
 Day = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="Local day.")]
 Page = Annotated[int, Query(ge=1, le=100_000)]
+IntervalStart = Annotated[int, FPath(ge=0, le=2**63 - 1, description="Unix seconds.")]
+TokenId = Annotated[int, FPath(ge=1, le=2**63 - 1, description="Credit token id.")]
 
 router = APIRouter(prefix=PREFIX, tags=["console"], include_in_schema=False)
 
@@ -112,7 +115,10 @@ def station_page(
         return not_found(request, f"station {station_id}")
     if day is None:
         day = units.local_day(view.latest_interval_start or view.station.grid_start)
-    start, end = units.local_day_bounds(day)
+    try:
+        start, end = units.local_day_bounds(day)
+    except ValueError:
+        return render(request, "error.html", status_code=400, message=f"day: {day} is not a date")
     rows = cq.intervals(session, station_id=station_id, start=start, end=end)
     participants = [lease.participant for lease in view.leases]
     for row in rows:
@@ -154,7 +160,7 @@ def station_page(
 def report_page(
     request: Request,
     station_id: StationId,
-    interval_start: int,
+    interval_start: IntervalStart,
     session: SessionDep,
     settings: SettingsDep,
     page: Page = 1,
@@ -193,7 +199,7 @@ def credits_page(request: Request, session: SessionDep) -> Response:
 
 @router.get("/credits/{token_id}", response_class=HTMLResponse)
 def credit_page(
-    request: Request, token_id: int, session: SessionDep, settings: SettingsDep
+    request: Request, token_id: TokenId, session: SessionDep, settings: SettingsDep
 ) -> Response:
     view = cq.credit_view(session, token_id=token_id)
     if view is None:

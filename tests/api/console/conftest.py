@@ -118,6 +118,8 @@ class ConsoleErrors(list[str]):
 @pytest.fixture
 def page(browser: Any, demo: Demo) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1100, "height": 900}, base_url=demo.base)
+    if SCREENSHOTS:  # the pictures go into English docs (and need no CJK fonts)
+        context.add_cookies([{"name": "essl_lang", "value": "en", "url": demo.base}])
     page = context.new_page()
     errors = ConsoleErrors()
     page.on("console", lambda m: errors.append(f"console {m.text}") if m.type == "error" else None)

@@ -75,6 +75,7 @@ def test_station_page_shows_registry_facts_and_draws_the_day_charts(page: Any, d
     page.wait_for_function("document.body.dataset.chartsDrawn", timeout=15_000)
     for chart in ("chart-soc", "chart-energy", "chart-curtailed"):
         assert page.locator(f"#{chart} svg path").count() > 3, chart
+    page.evaluate("document.getElementById('day').scrollIntoView()")
     screenshot(page, "station")
 
 
@@ -100,12 +101,12 @@ def test_report_page_shows_the_report_as_the_chain_emitted_it(page: Any, demo: D
     # The batch, paged: 20 readings a page, each with its device and a Merkle proof.
     assert page.locator("#readings tbody tr").count() == min(20, a["readingCount"])
     assert page.locator("#readings tbody tr").first.locator("ol.proof li").count() > 0
+    screenshot(page, "report")
     page.locator("#next-page").click()
     assert page.locator("#page").inner_text() == "2"
     assert page.locator("#readings tbody tr").first.get_attribute("data-index") == "20"
     page.locator("#up").click()
     page.wait_for_url(f"**/console/stations/{sid}?day=*")
-    screenshot(page, "report")
 
 
 def test_credit_page_shows_the_chains_amounts_and_its_lineage(page: Any, demo: Demo) -> None:

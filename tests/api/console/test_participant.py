@@ -19,7 +19,7 @@ from ledger.index.indexer import Indexer
 from ledger.settlement.anchor import Response, SettlementAnchorClient
 from ledger.settlement.runs import ensure_terms, settle_and_anchor
 from ledger.storage import StorageLedgerClient
-from tests.api.console.conftest import Demo, screenshot
+from tests.api.console.conftest import SCREENSHOTS, Demo, screenshot
 
 PROVIDER = """
 window.ethereum = {
@@ -110,6 +110,8 @@ def test_acknowledge_and_dispute_from_the_page_reach_the_chain(browser: Any, dem
     acker, disputer = world.participants[0], world.participants[3]
     for who, kind in ((acker, "acknowledge"), (disputer, "dispute")):
         context = browser.new_context(base_url=demo.base)
+        if SCREENSHOTS:
+            context.add_cookies([{"name": "essl_lang", "value": "en", "url": demo.base}])
         page = context.new_page()
         errors: list[str] = []
         page.on("console", lambda m, e=errors: e.append(m.text) if m.type == "error" else None)

@@ -39,6 +39,7 @@ draw("chart-soc", {
   ],
 });
 draw("chart-energy", {
+  grid: { ...grid, top: 60 },
   legend: { top: 0, type: "scroll" },
   yAxis: { type: "value", name: "kWh" },
   series: data.participants.flatMap((p) => [

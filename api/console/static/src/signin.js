@@ -64,6 +64,7 @@ function actions(cell, own, token) {
         status.textContent = `${done.response} · ${done.tx_hash}`;
         status.dataset.tx = done.tx_hash;
         cell.closest("tr").querySelector('[data-field="response"]').textContent = done.response;
+        cell.querySelectorAll("button, input").forEach((el) => el.remove());
       } catch (err) {
         status.textContent = err.message;
         status.className = "status error";
