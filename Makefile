@@ -20,10 +20,8 @@ node_modules/.installed: package.json package-lock.json
 
 # The console's browser scripts, bundled from node_modules (nothing is fetched at run time).
 CONSOLE_JS := api/console/static/dist/.built
-$(CONSOLE_JS): node_modules/.installed $(wildcard api/console/static/src/*.js)
-	node_modules/.bin/esbuild api/console/static/src/verify.js api/console/static/src/verify-worker.js \
-		api/console/static/src/charts.js api/console/static/src/signin.js \
-		--bundle --minify --format=esm --target=es2020 --outdir=api/console/static/dist --log-level=warning
+$(CONSOLE_JS): node_modules/.installed api/console/static/build.mjs $(wildcard api/console/static/src/*.js)
+	node api/console/static/build.mjs
 	@touch $@
 
 setup: $(BIN)/.installed node_modules/.installed $(CONSOLE_JS)

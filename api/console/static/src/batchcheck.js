@@ -26,11 +26,17 @@ function leafValues(r) {
   return [...values, sig.slice(0, 66), "0x" + sig.slice(66, 130), parseInt(sig.slice(130, 132), 16)];
 }
 
+/** The signer of an EIP-712 digest, with ethers (pure JavaScript; used in the page). */
+export function ethersSigner(digest, signature) {
+  return recoverAddress(digest, Signature.from(signature)).toLowerCase();
+}
+
 /**
  * job: {url, root, label, readingCount, validKeys: [lower-case address], separator}
+ * signerOf(digest, signature) -> lower-case address (throws on a bad signature)
  * returns {checks: [string], failures: [string]}
  */
-export async function checkBatchFile(job, fetchFn = globalThis.fetch.bind(globalThis)) {
+export async function checkBatchFile(job, fetchFn = globalThis.fetch.bind(globalThis), signerOf = ethersSigner) {
   const checks = [];
   const failures = [];
   const { label, root } = job;
@@ -67,7 +73,7 @@ export async function checkBatchFile(job, fetchFn = globalThis.fetch.bind(global
     try {
       // EIP-712: keccak256(0x1901 || domainSeparator || hashStruct(reading)), ethers' encoder.
       const digest = keccak256(concat(["0x1901", job.separator, encoder.hashStruct("Reading", r)]));
-      signer = recoverAddress(digest, Signature.from(r.signature)).toLowerCase();
+      signer = signerOf(digest, r.signature);
     } catch (err) {
       signer = null;
     }
