@@ -32,6 +32,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "latest_interval": ("最新区间", "Latest interval"),
     "participants": ("参与方与租赁", "Participants and leases"),
     "participant": ("参与方", "Participant"),
+    "booked_lines": ("各参与方本区间记账", "Each participant's booked line"),
     "leased": ("租赁容量", "Leased"),
     "valid": ("有效期", "Valid"),
     "oracle_set": ("预言机集合", "Oracle set"),
