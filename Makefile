@@ -18,7 +18,13 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-setup: $(BIN)/.installed node_modules/.installed
+# The console's browser scripts, bundled from node_modules (nothing is fetched at run time).
+CONSOLE_JS := api/console/static/dist/.built
+$(CONSOLE_JS): node_modules/.installed api/console/static/build.mjs $(wildcard api/console/static/src/*.js)
+	node api/console/static/build.mjs
+	@touch $@
+
+setup: $(BIN)/.installed node_modules/.installed $(CONSOLE_JS)
 
 # The node matrix's second leg: Hardhat Network (EDR), its own npm package (not needed otherwise).
 HARDHAT := devnet/nodes/hardhat
@@ -44,4 +50,4 @@ bench: setup
 	$(BIN)/python -m bench $(ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules build .essl .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules build api/console/static/dist .essl .pytest_cache .mypy_cache .ruff_cache

@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 
 from api import errors
 from api.auth import check_secret
+from api.console import mount as mount_console
 from api.routers import auth as auth_routes
 from api.routers import (
     batches,
@@ -108,4 +109,5 @@ def create_app(
         trace,
     ):
         app.include_router(module.router)
+    mount_console(app)  # the web console under /console
     return app

@@ -199,7 +199,8 @@ def serve_forever(result: dict[str, Any], console: Console, *, port: int = 8000)
     operator = demo_world().grid_operator
     app = create_app(api_settings, ledger=open_ledger(settings, account=operator))
     console.print(
-        f"API on http://127.0.0.1:{port}/docs (try /v1/stations); the devnet keeps running at "
+        f"console on http://127.0.0.1:{port}/console, API on http://127.0.0.1:{port}/docs "
+        f"(try /v1/stations); the devnet keeps running at "
         f"{result['rpc_url']}. Ctrl-C stops the API; `essl devnet down` stops the chain."
     )
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")

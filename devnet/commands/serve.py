@@ -54,4 +54,5 @@ def serve(
     ledger = open_ledger(settings_with(rpc)) if index else None
     if ledger is None:
         err.print("serving without the indexer: the tables only change when `essl index` runs")
+    out.print(f"console on http://{host}:{port}/console (API docs at /docs)")
     uvicorn.run(create_app(api_settings, ledger=ledger), host=host, port=port, log_level="info")

@@ -1,0 +1,233 @@
+"""Page texts in Chinese (the default) and English. The language comes from `?lang=` (which the
+page remembers in a cookie) or the cookie alone; anything else falls back to zh-CN."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+LANGS = ("zh-CN", "en")
+DEFAULT_LANG = "zh-CN"
+COOKIE = "essl_lang"
+
+# key -> (zh-CN, en)
+TEXTS: dict[str, tuple[str, str]] = {
+    "app": ("ESS 共享储能账本", "ESS Ledger"),
+    "stations": ("储能电站", "Stations"),
+    "station": ("电站", "Station"),
+    "credits": ("碳减排量", "Credits"),
+    "credit": ("碳减排量", "Credit"),
+    "factors": ("排放因子", "Emission factors"),
+    "report": ("区间报告", "Interval report"),
+    "language": ("English", "中文"),
+    "not_found": ("未找到", "Not found"),
+    "region": ("区域", "Region"),
+    "operator": ("运营方", "Operator"),
+    "rated_power": ("额定功率", "Rated power"),
+    "capacity": ("容量", "Capacity"),
+    "efficiency": ("往返效率", "Round-trip efficiency"),
+    "interval_length": ("区间长度", "Interval length"),
+    "grid_start": ("区间网格起点", "Grid start"),
+    "external_code": ("外部编码", "External code"),
+    "intervals_on_chain": ("链上区间数", "Intervals on-chain"),
+    "latest_interval": ("最新区间", "Latest interval"),
+    "participants": ("参与方与租赁", "Participants and leases"),
+    "participant": ("参与方", "Participant"),
+    "booked_lines": ("各参与方本区间记账", "Each participant's booked line"),
+    "leased": ("租赁容量", "Leased"),
+    "valid": ("有效期", "Valid"),
+    "oracle_set": ("预言机集合", "Oracle set"),
+    "threshold": ("门限", "Threshold"),
+    "version": ("版本", "Version"),
+    "signers": ("签名者", "Signers"),
+    "devices": ("计量设备", "Devices"),
+    "device": ("设备", "Device"),
+    "kind": ("类型", "Kind"),
+    "signing_key": ("签名密钥", "Signing key"),
+    "active": ("有效", "Active"),
+    "day_view": ("日视图", "Day view"),
+    "day": ("日期", "Day"),
+    "prev_day": ("前一天", "Previous day"),
+    "next_day": ("后一天", "Next day"),
+    "soc_soh": ("荷电状态 SOC 与健康状态 SOH", "State of charge (SOC) and health (SOH)"),
+    "energy_per_interval": (
+        "各参与方每区间充放电量（kWh，堆叠）",
+        "Charged / discharged per participant and interval (kWh, stacked)",
+    ),
+    "curtailed_share": (
+        "电网调度认证的弃电充电占比",
+        "Curtailed share of charging attested by the grid operator",
+    ),
+    "alarms": ("告警", "Alarms"),
+    "intervals": ("区间", "Intervals"),
+    "start": ("开始", "Start"),
+    "readings": ("读数", "Readings"),
+    "rejected": ("拒绝", "Rejected"),
+    "tx": ("交易", "Transaction"),
+    "block": ("区块", "Block"),
+    "charged": ("充电", "Charged"),
+    "discharged": ("放电", "Discharged"),
+    "curtailed": ("弃电认证", "Curtailed (attested)"),
+    "losses": ("损耗", "Losses"),
+    "avoided": ("减排量", "Avoided"),
+    "soc": ("SOC", "SOC"),
+    "soh": ("SOH", "SOH"),
+    "cycles": ("循环次数", "Cycles"),
+    "no_intervals": ("该日没有链上区间。", "No intervals on-chain for this day."),
+    "fields": ("字段", "Fields"),
+    "digest": ("报告摘要", "Report digest"),
+    "readings_root": ("读数默克尔根", "Readings Merkle root"),
+    "factor_version": ("因子版本", "Factor version"),
+    "factor": ("排放因子", "Emission factor"),
+    "oracle_signatures": (
+        "预言机签名（合约恢复的签名者）",
+        "Oracle signatures (signers recovered by the contract)",
+    ),
+    "in_set": ("属于链上集合", "In the on-chain set"),
+    "batch": ("读数批次", "Reading batch"),
+    "batch_missing": ("归档中没有该批次文件。", "The archive has no file for this batch."),
+    "leaf": ("叶子", "Leaf"),
+    "proof": ("默克尔证明", "Merkle proof"),
+    "page": ("页", "Page"),
+    "of": ("/", "of"),
+    "prev": ("上一页", "Previous"),
+    "next": ("下一页", "Next"),
+    "up_station": ("返回电站日视图", "Up to the station's day"),
+    "download_batch": ("下载批次文件", "Download the batch file"),
+    "state": ("状态", "State"),
+    "vintage": ("减排期间", "Vintage"),
+    "issued": ("签发", "Issued"),
+    "live": ("流通", "Live"),
+    "retired": ("注销", "Retired"),
+    "revoked": ("撤销", "Revoked"),
+    "no_credits": ("尚无碳减排量。", "No credits yet."),
+    "lineage": ("溯源链", "Lineage"),
+    "retirements": ("注销记录", "Retirements"),
+    "transfers": ("转让记录", "Transfers"),
+    "issuance": ("签发申请与审批", "Issuance request and approval"),
+    "avoided_account": ("减排账户与因子版本", "Avoided account and factor version"),
+    "reports": ("区间报告", "Interval reports"),
+    "batches": ("读数批次", "Reading batches"),
+    "requester": ("申请人", "Requester"),
+    "verifier": ("核证方", "Verifier"),
+    "requested": ("申请量", "Requested"),
+    "approved": ("已批准", "Approved"),
+    "rejected_state": ("已拒绝", "Rejected"),
+    "pending": ("待审批", "Pending"),
+    "consumed": ("已消耗", "Consumed"),
+    "holders": ("持有人", "Holders"),
+    "beneficiary": ("受益人", "Beneficiary"),
+    "purpose": ("用途", "Purpose"),
+    "country": ("国家", "Country"),
+    "amount": ("数量", "Amount"),
+    "from": ("自", "From"),
+    "to": ("至", "To"),
+    "methodology": ("方法学版本", "Methodology version"),
+    "reports_root": ("报告集默克尔根", "Reports root"),
+    "in_house": (
+        "内部核算减排量（非 CCER），1 单位 = 1 kg CO2e",
+        "In-house credits (not CCER), 1 unit = 1 kg CO2e",
+    ),
+    "source": ("来源", "Source"),
+    "dataset_hash": ("数据集哈希", "Dataset hash"),
+    "valid_from": ("生效", "Valid from"),
+    "valid_to": ("失效", "Valid to"),
+    "verify_title": ("在浏览器中验证", "Verify in your browser"),
+    "verify_explain": (
+        "浏览器直接从下方 JSON-RPC 节点读取链上的默克尔根、设备密钥和预言机集合，"
+        "下载批次文件，重新计算每个默克尔根并检查每个设备签名；不使用本服务的 JSON 应答。",
+        "Your browser reads the on-chain roots, device keys and oracle set straight from the "
+        "JSON-RPC endpoint below, fetches the batch files, recomputes every Merkle root and "
+        "checks every device signature; it does not use this service's JSON answers.",
+    ),
+    "rpc_endpoint": ("JSON-RPC 节点", "JSON-RPC endpoint"),
+    "verify_button": ("开始验证", "Verify"),
+    "verify_needs_js": ("验证需要启用 JavaScript。", "Verification needs JavaScript."),
+    "verify_unavailable": (
+        "本服务未连接区块链，无法提供合约地址。",
+        "This service runs without a chain connection: no contract addresses to verify against.",
+    ),
+    "verify_ok": ("验证通过", "Verified"),
+    "verify_failed": ("验证失败", "Verification failed"),
+    "chain": ("链", "Chain"),
+    "alarm_none": ("无", "none"),
+    "me": ("我的账户", "My account"),
+    "sign_in": ("用钱包登录", "Sign in with your wallet"),
+    "sign_in_explain": (
+        "钱包对本服务给出的登录消息签名（personal_sign），无需密码；签名只证明账户归属。",
+        "Your wallet signs the sign-in message this service gives (personal_sign); no password. "
+        "The signature only proves that you hold the account.",
+    ),
+    "no_wallet": ("未检测到浏览器钱包（EIP-1193）。", "No browser wallet (EIP-1193) found."),
+    "sign_out": ("退出", "Sign out"),
+    "signed_in_as": ("已登录", "Signed in as"),
+    "roles": ("角色", "Roles"),
+    "accounts": ("各电站能量账户", "Energy accounts per station"),
+    "balance": ("储存余额", "Stored"),
+    "unissued": ("未签发减排量", "Un-issued avoided"),
+    "my_credits": ("持有的碳减排量", "Credits held"),
+    "frozen": ("冻结", "Frozen"),
+    "settlement": ("结算单", "Settlement statements"),
+    "period": ("结算日", "Period"),
+    "net": ("净额", "Net"),
+    "response": ("确认状态", "Response"),
+    "line": ("我的结算行", "My line"),
+    "acknowledge": ("确认", "Acknowledge"),
+    "dispute": ("异议", "Dispute"),
+    "dispute_reason": ("异议理由", "Reason for the dispute"),
+    "operators": ("运营与监管", "Operators"),
+    "oracle_health": ("预言机运行状况", "Oracle health"),
+    "last_interval": ("最新入账区间", "Last interval booked"),
+    "lag": ("延迟", "Lag"),
+    "gaps": ("显式缺口", "Explicit gaps"),
+    "indexed_block": ("已索引区块", "Indexed block"),
+    "curtailment": ("弃电认证", "Curtailment attestations"),
+    "attested_intervals": ("认证区间数", "Intervals attested"),
+    "acknowledged": ("已确认", "Acknowledged"),
+    "disputed": ("有异议", "Disputed"),
+    "deadline": ("响应截止", "Response deadline"),
+    "reason_hash": ("理由哈希", "Reason hash"),
+    "participants_count": ("参与方数", "Participants"),
+    "quarantine_note": (
+        "被拒读数的隔离区在预言机节点本地（essl oracle quarantine），不在链上，本页不显示。",
+        "Rejected readings stay in each oracle node's own quarantine (essl oracle quarantine), "
+        "not on-chain; this page does not show them.",
+    ),
+    "download_csv": ("下载我的结算行 CSV", "Download my lines as CSV"),
+    "home_intro": (
+        "共享储能电站的链上账本：各参与方的充放电账户、碳减排量及其到签名计量读数的完整溯源。",
+        "The on-chain ledger of shared battery stations: each participant's energy account, "
+        "carbon credits and their lineage down to the signed meter readings.",
+    ),
+}
+
+KINDS = {0: ("电能表", "revenue meter"), 1: ("电池管理系统 BMS", "BMS"), 2: ("网关", "gateway")}
+STATES = {
+    "requested": ("待审批", "requested"),
+    "rejected": ("已拒绝", "rejected"),
+    "live": ("有效", "live"),
+    "revoked": ("已撤销", "revoked"),
+}
+
+
+def pick_lang(request: Request) -> str:
+    asked = request.query_params.get("lang") or request.cookies.get(COOKIE)
+    return asked if asked in LANGS else DEFAULT_LANG
+
+
+def translator(lang: str) -> Translator:
+    return Translator(lang)
+
+
+class Translator:
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self._i = 0 if lang == "zh-CN" else 1
+
+    def __call__(self, key: str) -> str:
+        return TEXTS[key][self._i]  # a missing key is a bug: fail loudly in tests
+
+    def kind(self, kind: int) -> str:
+        return KINDS.get(kind, (str(kind), str(kind)))[self._i]
+
+    def state(self, state: str) -> str:
+        return STATES.get(state, (state, state))[self._i]

@@ -1,0 +1,125 @@
+"""The operators' and regulators' page: the oracle's health per station (last interval booked,
+its lag, explicit gaps), the settlement statements with their acknowledgements and disputes,
+and the grid operator's curtailment attestations. Signed in (see participant.py) with a grid
+operator, station operator, regulator or admin role; others get a 403 page."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Cookie, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from api import queries
+from api.console import PREFIX
+from api.console.participant import signed_in
+from api.console.routes import render
+from api.deps import SessionDep, SettingsDep
+from ledger.index.tables import (
+    ChainEvent,
+    CurtailmentRow,
+    SettlementAnchorRow,
+    SettlementResponseRow,
+    StationRow,
+)
+
+ROLES = ("grid_operator", "station_operator", "regulator", "admin")
+router = APIRouter(prefix=PREFIX, tags=["console"], include_in_schema=False)
+
+
+@dataclass
+class StationHealth:
+    station: StationRow
+    intervals: int
+    last_start: int | None
+    lag_s: int | None  # now - end of the last booked interval
+    gaps: int
+    curtailed_wh: int
+    curtailed_intervals: int
+
+
+@dataclass
+class StatementView:
+    anchor: SettlementAnchorRow
+    acknowledged: int
+    disputed: list[SettlementResponseRow]
+
+
+def station_health(session: Session, *, now: int) -> list[StationHealth]:
+    gaps: dict[int, int] = {}
+    for event in session.exec(select(ChainEvent).where(ChainEvent.event == "IntervalGap")):
+        station_id = int(json.loads(event.args_json).get("stationId", 0))
+        gaps[station_id] = gaps.get(station_id, 0) + 1
+    out = []
+    for row in queries.stations(session):
+        count, last = queries.station_stats(session, row.station_id)
+        wh, n = session.exec(
+            select(
+                func.sum(CurtailmentRow.curtailed_wh),
+                func.count(func.distinct(CurtailmentRow.interval_start)),
+            ).where(CurtailmentRow.station_id == row.station_id)
+        ).one()
+        lag = None if last is None else max(0, now - (last + row.interval_seconds))
+        out.append(
+            StationHealth(
+                row, count, last, lag, gaps.get(row.station_id, 0), int(wh or 0), int(n or 0)
+            )
+        )
+    return out
+
+
+def statements(session: Session) -> list[StatementView]:
+    anchors = session.exec(
+        select(SettlementAnchorRow).order_by(
+            col(SettlementAnchorRow.period).desc(), col(SettlementAnchorRow.version).desc()
+        )
+    ).all()
+    out = []
+    for a in anchors:
+        responses = session.exec(
+            select(SettlementResponseRow).where(
+                SettlementResponseRow.station_id == a.station_id,
+                SettlementResponseRow.period == a.period,
+                SettlementResponseRow.version == a.version,
+            )
+        ).all()
+        out.append(
+            StatementView(
+                a,
+                sum(1 for r in responses if r.response == 1),
+                sorted((r for r in responses if r.response == 2), key=lambda r: r.participant),
+            )
+        )
+    return out
+
+
+@router.get("/operator", response_class=HTMLResponse)
+def operator_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    essl_token: Annotated[str | None, Cookie()] = None,
+) -> Response:
+    actor = signed_in(settings, essl_token)
+    if actor is None:
+        return render(request, "signin.html")
+    if not actor.has(*ROLES):
+        return render(
+            request,
+            "error.html",
+            status_code=403,
+            message=f"{actor.address} holds none of the roles {', '.join(ROLES)}",
+        )
+    return render(
+        request,
+        "operator.html",
+        actor=actor,
+        health=station_health(session, now=int(time.time())),
+        statements=statements(session),
+        checkpoint=queries.checkpoint(session),
+    )

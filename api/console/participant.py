@@ -1,0 +1,99 @@
+"""The participant's own pages: wallet sign-in (the API's challenge signed with personal_sign
+through an EIP-1193 provider, exchanged for a bearer token that the console keeps in an
+HttpOnly cookie) and the account page. Settlement lines are read by the page from the
+authenticated JSON route, which only ever answers with the caller's own line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Cookie, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel
+from sqlmodel import col, select
+
+from api import credit_queries, queries
+from api.auth import Actor, read_token
+from api.console import PREFIX
+from api.console.routes import chain_config, render
+from api.deps import SessionDep, SettingsDep
+from api.errors import Unauthorized
+from ledger.index.tables import SettlementAnchorRow
+
+TOKEN_COOKIE = "essl_token"
+router = APIRouter(prefix=PREFIX, tags=["console"], include_in_schema=False)
+
+
+class SessionRequest(BaseModel):
+    token: str
+
+
+def signed_in(settings: SettingsDep, token: str | None) -> Actor | None:
+    if not token:
+        return None
+    try:
+        return read_token(settings, token)
+    except Unauthorized:
+        return None
+
+
+@router.post("/session")
+def start_session(body: SessionRequest, settings: SettingsDep) -> Response:
+    """Keep a valid API token (from /v1/auth/token) in an HttpOnly cookie for the pages."""
+    actor = read_token(settings, body.token)  # 401 JSON for a bad one
+    reply = JSONResponse({"address": actor.address})
+    reply.set_cookie(
+        TOKEN_COOKIE,
+        body.token,
+        max_age=max(actor.expires_at - 1, 60),
+        httponly=True,
+        samesite="strict",
+        path=PREFIX,
+    )
+    return reply
+
+
+@router.post("/session/end")
+def end_session() -> Response:
+    reply = JSONResponse({"signed_out": True})
+    reply.delete_cookie(TOKEN_COOKIE, path=PREFIX)
+    return reply
+
+
+@router.get("/me", response_class=HTMLResponse)
+def my_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    essl_token: Annotated[str | None, Cookie()] = None,
+) -> Response:
+    actor = signed_in(settings, essl_token)
+    if actor is None:
+        return render(request, "signin.html")
+    who = actor.address
+    totals = queries.participant_totals(session, who)
+    stations = [t[0] for t in totals]
+    leases = {s: queries.latest_leases(session, s).get(who) for s in stations}
+    avoided = credit_queries.avoided_totals(session, who)
+    holdings = credit_queries.participant_holdings(session, who)
+    credits = credit_queries.credits_by_id(session, list(holdings))
+    anchors = session.exec(
+        select(SettlementAnchorRow)
+        .where(col(SettlementAnchorRow.station_id).in_(stations))
+        .order_by(col(SettlementAnchorRow.period).desc(), col(SettlementAnchorRow.version).desc())
+    ).all()
+    latest: dict[tuple[int, int], SettlementAnchorRow] = {}
+    for a in anchors:
+        latest.setdefault((a.station_id, a.period), a)
+    return render(
+        request,
+        "me.html",
+        actor=actor,
+        totals=totals,
+        leases=leases,
+        avoided=avoided,
+        holdings=holdings,
+        credits=credits,
+        statements=list(latest.values()),
+        chain=chain_config(request),
+    )

@@ -1,0 +1,23 @@
+// A Web Worker that checks batch files for the page (see batchcheck.js). Signatures are
+// recovered with tiny-secp256k1 (libsecp256k1 in WebAssembly, several times faster than pure
+// JavaScript); the address is keccak256 of the public key, with ethers.
+import { recover } from "tiny-secp256k1";
+import { Signature, computeAddress, getBytes, hexlify } from "ethers";
+import { checkBatchFile } from "./batchcheck.js";
+
+function wasmSigner(digest, signature) {
+  const sig = Signature.from(signature); // checks the shape, normalises v, rejects high s
+  const compact = getBytes(sig.r + sig.s.slice(2));
+  const pub = recover(getBytes(digest), compact, sig.yParity, false);
+  if (!pub) throw new Error("signature does not recover");
+  return computeAddress(hexlify(pub)).toLowerCase();
+}
+
+self.onmessage = async (event) => {
+  const { id, job } = event.data;
+  try {
+    self.postMessage({ id, ...(await checkBatchFile(job, undefined, wasmSigner)) });
+  } catch (err) {
+    self.postMessage({ id, checks: [], failures: [`${job.label}: ${err.message}`] });
+  }
+};
