@@ -58,11 +58,10 @@ def servers() -> Iterator[list[SunSpecBatteryServer]]:
         s.stop()
 
 
-def test_essl_oracle_run_polls_a_modbus_station_and_books_every_interval(
-    ledger: Ledger, tmp_path: Path, servers: list[SunSpecBatteryServer]
-) -> None:
-    intervals = 4
-    world, station, sim = world_and_config(ledger, tmp_path, intervals=intervals)
+def modbus_station(
+    world: Any, sim: OracleConfig, servers: list[SunSpecBatteryServer], tmp_path: Path, speed: int
+) -> tuple[OracleConfig, Path]:
+    """The demo station's BMS and first two meters, each served by one pymodbus device."""
     bms, meter_1, meter_2 = world.devices[:3]
     devices: list[dict[str, Any]] = [
         {"host": "127.0.0.1", "port": servers[0].port, "key": "0x" + bms.account.key.hex()}
@@ -80,47 +79,110 @@ def test_essl_oracle_run_polls_a_modbus_station_and_books_every_interval(
     data["nodes"] = [
         {"name": f"oracle-{i}", "key": "0x" + o.key.hex()} for i, o in enumerate(world.oracles)
     ]
-    data["speed"] = 900  # one 15-min interval per wall second
+    data["speed"] = speed
     data["source"] = {"kind": "modbus", "period_s": 60, "grace_s": 60, "devices": devices}
     config = OracleConfig.model_validate(data)
     path = tmp_path / "modbus.toml"
     path.write_text(to_toml(config))
+    return config, path
 
+
+def run_with_meters_charging(
+    path: Path, meters: list[SunSpecBatteryServer], *, from_wh: int, wh_per_s: int, timeout: int
+) -> subprocess.CompletedProcess[str]:
+    """`essl oracle run` while the meters' import counters rise from `from_wh`."""
     stop = threading.Event()
 
-    def meters_run() -> None:  # both meters charge 20 kWh per wall second, on and on
+    def meters_run() -> None:
         t0 = time.monotonic()
         while not stop.wait(0.005):
-            wh = int((time.monotonic() - t0) * 20_000)
-            for server in servers[1:]:
+            wh = from_wh + int((time.monotonic() - t0) * wh_per_s)
+            for server in meters:
                 server.set_counters(charged_wh=wh, discharged_wh=0)
 
     driver = threading.Thread(target=meters_run, daemon=True)
     driver.start()
     try:
         proc = essl_oracle(path)
-        _, errors = proc.communicate(timeout=180)
+        out, errors = proc.communicate(timeout=timeout)
     finally:
         stop.set()
         driver.join(5)
-    assert proc.returncode == 0, errors[-3000:]
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, errors)
+
+
+def last_meter_readings(config: OracleConfig, root: str, meters: list[Any]) -> list[Any]:
+    _, readings = read_batch(batch_path(config.archive_dir, bytes.fromhex(root[2:])))
+    return [
+        max(
+            (r.reading for r in readings if r.reading.device == meter.address),
+            key=lambda r: r.timestamp,
+        )
+        for meter in meters
+    ]
+
+
+def test_essl_oracle_run_polls_a_modbus_station_and_books_every_interval(
+    ledger: Ledger, tmp_path: Path, servers: list[SunSpecBatteryServer]
+) -> None:
+    intervals = 4
+    world, station, sim = world_and_config(ledger, tmp_path, intervals=intervals)
+    config, path = modbus_station(world, sim, servers, tmp_path, speed=900)
+    done = run_with_meters_charging(path, servers[1:], from_wh=0, wh_per_s=20_000, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
 
     rows = outbox_of(config, ledger).rows(station)
     assert [r.state for r in rows] == [CONFIRMED] * intervals
     assert Quarantine(outbox_of(config, ledger).engine).count_by_reason() == {}
-    _, readings = read_batch(
-        batch_path(config.archive_dir, bytes.fromhex(rows[-1].readings_root[2:]))
-    )
     storage = StorageLedgerClient(ledger)
-    for meter in (meter_1, meter_2):
-        last = max(
-            (r.reading for r in readings if r.reading.device == meter.address),
-            key=lambda r: r.timestamp,
-        )
+    meters = list(world.devices[1:3])
+    for meter, last in zip(
+        meters, last_meter_readings(config, rows[-1].readings_root, meters), strict=True
+    ):
         assert last.charged_wh > 0
         assert storage.account_of(station, meter.participant or "").charged_wh == last.charged_wh
     print("accepted per interval", [r.accepted for r in rows])
     assert all(r.accepted >= 3 for r in rows)  # every device polled in every interval
+
+
+def test_a_modbus_day_of_meters_with_lifetime_counters_books_only_energy_since_the_baseline(
+    ledger: Ledger, tmp_path: Path, servers: list[SunSpecBatteryServer]
+) -> None:
+    """Two acc32 meters onboarded at ~4.29e9 Wh (just under 2^32, so they roll over during
+    the day) with their counters as on-chain baselines: a day of 96 intervals through
+    `essl oracle run` books only the energy since onboarding, every interval, nothing lost."""
+    intervals = 96
+    lifetime = 4_294_000_000  # Wh on the meters' registers when they are onboarded
+    world, station, sim = world_and_config(ledger, tmp_path, intervals=intervals)
+    meters = list(world.devices[1:3])
+    storage = StorageLedgerClient(ledger)
+    operator = storage.ledger.as_account(world.station_operator)
+    for server, meter in zip(servers[1:], meters, strict=True):
+        server.set_counters(charged_wh=lifetime, discharged_wh=0)
+        StorageLedgerClient(operator).set_baseline(
+            station, meter.participant or "", meter.address, lifetime, 0
+        )
+    config, path = modbus_station(world, sim, servers, tmp_path, speed=1800)
+    done = run_with_meters_charging(
+        path, servers[1:], from_wh=lifetime, wh_per_s=40_000, timeout=400
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    rows = outbox_of(config, ledger).rows(station)
+    assert [r.state for r in rows] == [CONFIRMED] * intervals
+    assert Quarantine(outbox_of(config, ledger).engine).count_by_reason() == {}
+    for meter, last in zip(
+        meters, last_meter_readings(config, rows[-1].readings_root, meters), strict=True
+    ):
+        assert last.charged_wh > 2**32  # rolled over, unwrapped by the gateway
+        booked = storage.account_of(station, meter.participant or "").charged_wh
+        assert booked == last.charged_wh - lifetime  # only the energy since the baseline
+        assert 0 < booked < 10_000_000
+    # Nothing lost or counted twice: every reading each gateway signed (its sequence runs
+    # 1, 2, ...) is in exactly one interval's batch.
+    everyone = list(world.devices[:3])
+    signed = sum(r.seq for r in last_meter_readings(config, rows[-1].readings_root, everyone))
+    assert sum(r.accepted for r in rows) == signed
 
 
 def test_a_meter_channel_with_acc32_on_a_modbus_polled_device_is_refused(
