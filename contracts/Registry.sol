@@ -17,6 +17,8 @@ contract Registry is AccessControl, IRegistry {
     bytes32 public constant VERIFIER_ROLE = keccak256("VERIFIER_ROLE");
     bytes32 public constant REGULATOR_ROLE = keccak256("REGULATOR_ROLE");
     bytes32 public constant LEDGER_WRITER_ROLE = keccak256("LEDGER_WRITER_ROLE");
+    bytes32 public constant ECONOMIC_OPERATOR_ROLE = keccak256("ECONOMIC_OPERATOR_ROLE");
+    bytes32 public constant RECYCLER_ROLE = keccak256("RECYCLER_ROLE");
 
     uint32 private constant DEFAULT_INTERVAL_SECONDS = 900;
     uint32 private constant MAX_INTERVAL_SECONDS = 86_400;
