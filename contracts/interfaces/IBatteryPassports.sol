@@ -45,7 +45,7 @@ interface IBatteryPassports {
     /// @param nominalVoltageMv Nominal voltage in mV.
     /// @param expectedCycleLife Expected lifetime in full equivalent cycles (to 80 % SOH).
     /// @param manufacturedAt Manufacture date (unix seconds).
-    /// @param carbonFootprintGPerKWh Declared carbon footprint (gCO2e per kWh of capacity).
+    /// @param carbonFootprintGPerKWh Declared carbon footprint, gCO2e per kWh of the declaration's functional unit.
     /// @param attributesHash keccak256 of the off-chain static attribute document (Battery Pass names).
     /// @param owner First owner of the passport (economic operator placing it on the market).
     struct PassportParams {
