@@ -10,7 +10,7 @@ from fractions import Fraction
 from typing import Any, Final
 
 from ledger.passport_snapshots import Snapshot
-from ledger.passports import PassportParams
+from ledger.passports import Category, PassportParams
 
 MODEL_VERSION: Final = 1
 BPS: Final = 10_000
@@ -57,11 +57,18 @@ class Assessment:
 
 
 def eligibility_of(soh_bps: int) -> str:
+    """What the SOH still allows: EV (or LMT) re-use and stationary second life, stationary
+    second life only, or recycling."""
     if soh_bps >= FIRST_LIFE_MIN_BPS:
-        return "first_life"
+        return "reuse_or_second_life"
     if soh_bps >= SECOND_LIFE_MIN_BPS:
         return "second_life"
     return "recycle"
+
+
+def end_of_life_bps(category: Category) -> int:
+    """The SOH at which the pack's current use ends: 80 % in a vehicle, 60 % stationary."""
+    return FIRST_LIFE_MIN_BPS if category in (Category.EV, Category.LMT) else SECOND_LIFE_MIN_BPS
 
 
 def _fade_per_cycle(series: Sequence[Snapshot], params: PassportParams) -> tuple[Fraction, str]:
@@ -94,8 +101,8 @@ def assess(params: PassportParams, series: Sequence[Snapshot]) -> Assessment:
     soh = last.soh_bps
     fade, fade_rule = _fade_per_cycle(ordered, params)
     band = eligibility_of(soh)
-    target = {"first_life": FIRST_LIFE_MIN_BPS, "second_life": SECOND_LIFE_MIN_BPS}.get(band, soh)
-    remaining = int((soh - target) / fade) if fade > 0 else 0
+    target = end_of_life_bps(params.category)
+    remaining = int((soh - target) / fade) if fade > 0 and soh > target else 0
     days = last.day - first.day
     cycles = last.cycle_count - first.cycle_count
     if days > 0 and cycles > 0:
@@ -129,12 +136,13 @@ def assess(params: PassportParams, series: Sequence[Snapshot]) -> Assessment:
         ),
         eligibility=Output(
             band,
-            ">= 8000 first_life, >= 6000 second_life, else recycle",
+            ">= 8000 reuse_or_second_life, >= 6000 second_life, else recycle",
             {"soh_bps": soh},
         ),
         remaining_cycles=Output(
             remaining,
-            "floor((sohBps - band floor) / fade per cycle)",
+            "floor((sohBps - end of life) / fade per cycle); end of life 8000 for EV/LMT, "
+            "6000 for industrial (stationary) use",
             {"soh_bps": soh, "band_floor_bps": target, "fade_bps_per_kcycle": int(fade * 1000)},
         ),
         cycles_per_year=Output(
