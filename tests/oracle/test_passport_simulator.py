@@ -4,6 +4,8 @@ and the fragile pack's negative events."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from ledger.passport_summary import row_of, summarize
 from ledger.readings import DeviceDomain, recover_signer
 from oracle.sources.pack_simulator import PackSimulator, demo_packs
@@ -33,7 +35,7 @@ def test_packs_have_different_ages_and_the_second_life_pack_is_near_82_percent()
     assert 8_100 <= soh["second-life EV pack"] <= 8_250
     ev = packs[2].address
     counters = [(r.reading.charged_wh, r.reading.discharged_wh) for d in days for r in d[ev]]
-    assert all(x <= y for x, y in zip(counters, counters[1:]))  # tuples: both never go back
+    assert all(a[0] <= b[0] and a[1] <= b[1] for a, b in pairwise(counters))
     summaries = [
         summarize(DAY0 + i, [row_of(r.reading) for r in d[ev]], b"\0" * 32)
         for i, d in enumerate(days)
