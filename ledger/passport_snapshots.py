@@ -132,6 +132,31 @@ class Snapshot:
 _ATTRS = tuple(f.name for f in fields(Snapshot))
 
 
+# SnapshotAnchored.record: (field, bytes) for every field but passport and day, big-endian.
+RECORD_LAYOUT: tuple[tuple[str, int], ...] = tuple(
+    (n, 32 if t == "bytes32" else int(t.removeprefix("u").removeprefix("int")) // 8)
+    for n, t in SNAPSHOT_FIELDS[2:]
+)
+RECORD_BYTES = sum(width for _, width in RECORD_LAYOUT)
+
+
+def snapshot_from_record(passport: bytes, day: int, record: bytes) -> Snapshot:
+    """Decode SnapshotAnchored(passport, day, digest, record)."""
+    if len(record) != RECORD_BYTES:
+        raise ValueError(f"snapshot record: {len(record)} bytes, expected {RECORD_BYTES}")
+    values: dict[str, Any] = {"passport": passport, "day": day}
+    at = 0
+    for (name, width), (_, kind) in zip(RECORD_LAYOUT, SNAPSHOT_FIELDS[2:], strict=True):
+        raw = record[at : at + width]
+        at += width
+        values[name] = (
+            raw if kind == "bytes32" else int.from_bytes(raw, "big", signed=kind.startswith("int"))
+        )
+    return Snapshot.from_json(
+        {k: ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in values.items()}
+    )
+
+
 def domain(chain_id: int, passports_address: str) -> dict[str, Any]:
     return {
         "name": DOMAIN_NAME,

@@ -15,7 +15,7 @@ from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from ledger.client import Ledger
-from ledger.passport_snapshots import Snapshot
+from ledger.passport_snapshots import Snapshot, snapshot_from_record
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 ZERO32 = bytes(32)
@@ -163,14 +163,12 @@ class Created:
 
 @dataclass(frozen=True)
 class AnchoredSnapshot:
-    """A SnapshotAnchored event."""
+    """A SnapshotAnchored event (the oracle signatures are in its transaction's calldata)."""
 
     snapshot: Snapshot
-    digest: bytes
-    signers: tuple[str, ...]
+    digest: bytes  # over the snapshot, or over its SnapshotBatch (the tx has the others)
     block: int
     tx_hash: str
-    batched: bool  # the digest is over a SnapshotBatch (the tx carries the other snapshots)
 
 
 @dataclass(frozen=True)
@@ -353,15 +351,13 @@ class PassportsClient:
         out = []
         for log in self._logs("SnapshotAnchored", key, from_block):
             a = log["args"]
-            snapshot = Snapshot.from_abi(a["snapshot"])
+            snapshot = snapshot_from_record(key, int(a["day"]), bytes(a["record"]))
             out.append(
                 AnchoredSnapshot(
                     snapshot=snapshot,
                     digest=bytes(a["digest"]),
-                    signers=tuple(Web3.to_checksum_address(s) for s in a["signers"]),
                     block=int(log["blockNumber"]),
                     tx_hash=log["transactionHash"].to_0x_hex(),
-                    batched=False,
                 )
             )
         return sorted(out, key=lambda s: s.snapshot.day)

@@ -17,7 +17,13 @@ from web3.contract import Contract
 
 from ledger.compile import Build
 from ledger.errors import MalformedReading, SignatureInvalid
-from ledger.passport_snapshots import DAY, Snapshot, batch_digest, snapshot_digest
+from ledger.passport_snapshots import (
+    DAY,
+    Snapshot,
+    batch_digest,
+    snapshot_digest,
+    snapshot_from_record,
+)
 from ledger.passport_summary import PackDaySummary, Row, differences, row_of_dict, summarize
 from ledger.passports import PassportParams, passport_key
 from ledger.readings import DeviceDomain, encode_reading_dict, keccak, recover_encoded
@@ -151,7 +157,7 @@ def verify_passport_on_chain(
     for k in reversed(lineage):  # oldest first
         _check_params(facts, k, verdict)
         for log in facts.logs("SnapshotAnchored", k):
-            s = Snapshot.from_abi(log["args"]["snapshot"])
+            s = snapshot_from_record(k, int(log["args"]["day"]), bytes(log["args"]["record"]))
             verdict.count("snapshots")
             _check_signatures(facts, log, s, verdict)
             root = "0x" + s.telemetry_root.hex()
