@@ -136,7 +136,8 @@ def run(progress: bool = True) -> dict[str, Any]:
             "repurpose_gas": _stats(repurpose),
         }
         say(
-            f"create {create[1]}, transfer {transfer[1]}, install {install[1]}, repurpose {repurpose}"
+            f"create {create[1]}, transfer {transfer[1]}, install {install[1]}, "
+            f"repurpose {repurpose}"
         )
 
         digest = RegistryClient(ledger).oracle_config().digest
