@@ -21,6 +21,7 @@ from ledger.passport_snapshots import (
     DAY,
     Snapshot,
     batch_digest,
+    recover_digest_signer,
     snapshot_digest,
     snapshot_from_record,
 )
@@ -236,12 +237,10 @@ def _check_signatures(facts: PassportFacts, log: Any, s: Snapshot, verdict: Verd
         )
         return
     members, threshold = oracle_set
-    from eth_account import Account
-
     recovered = []
     for i, sig in enumerate(args["signatures"]):
         try:
-            recovered.append((str(Account._recover_hash(digest, signature=bytes(sig))), bytes(sig)))
+            recovered.append((recover_digest_signer(digest, bytes(sig)), bytes(sig)))
         except Exception as exc:  # eth_keys raises several types for a bad signature
             verdict.fail("oracle_signature", f"{item} signature {i}", f"does not recover ({exc})")
             return
