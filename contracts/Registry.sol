@@ -18,6 +18,8 @@ contract Registry is AccessControl, IRegistry {
     bytes32 public constant VERIFIER_ROLE = Roles.VERIFIER_ROLE;
     bytes32 public constant REGULATOR_ROLE = Roles.REGULATOR_ROLE;
     bytes32 public constant LEDGER_WRITER_ROLE = Roles.LEDGER_WRITER_ROLE;
+    bytes32 public constant ECONOMIC_OPERATOR_ROLE = Roles.ECONOMIC_OPERATOR_ROLE;
+    bytes32 public constant RECYCLER_ROLE = Roles.RECYCLER_ROLE;
 
     uint32 private constant DEFAULT_INTERVAL_SECONDS = 900;
     uint32 private constant MAX_INTERVAL_SECONDS = 86_400;

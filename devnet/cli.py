@@ -12,6 +12,7 @@ from rich.markup import escape
 from devnet.anvil import DEFAULT_PORT
 from devnet.commands import chain, credits, curtailment, oracle, serve, settle, station, verify
 from devnet.commands.common import err, out, settings_with
+from devnet.commands.passport import passport_app
 from ledger.errors import LedgerError
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ app.add_typer(curtailment.curtailment_app, name="curtailment")
 app.add_typer(credits.credits_app, name="credits")
 app.add_typer(settle.settle_app, name="settle")
 app.command()(verify.verify)
+app.add_typer(passport_app, name="passport")
 
 
 @app.command()

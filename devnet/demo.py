@@ -17,6 +17,7 @@ from devnet.anvil import Devnet, answers
 from devnet.credits_demo import credit_demo_day
 from devnet.curtailment_demo import attest_demo_dispatch
 from devnet.oracle_config import demo_oracle_config, node_key_env, to_toml
+from devnet.passport_demo import run_passport_story
 from devnet.settlement_demo import settle_demo_day
 from devnet.world import World, demo_world, register_world
 from ledger.client import open_ledger
@@ -67,6 +68,12 @@ def run_demo(
         f"{len(world.participants)} participants, {len(world.devices)} devices, "
         f"{world.threshold}-of-{len(world.oracles)} oracles"
     )
+    passports: list[dict[str, Any]] = []
+    if ledger.chain_id == DEVNET_CHAIN_ID:  # the story's actors are anvil's keys 13-15
+        say("battery passports: an EV pack repurposed into the station, daily health ...")
+        passports = run_passport_story(
+            ledger, world, station_id, settings.state_dir / "archive", say=say
+        )
 
     off_devnet = ledger.chain_id != DEVNET_CHAIN_ID
     if off_devnet:  # inline keys are for the devnet only: the nodes read theirs from the env
@@ -120,6 +127,7 @@ def run_demo(
         **curtailment,
         "settlement": settlement,
         "trace_ok": trace_ok,
+        "passports": passports,
         "chain_id": ledger.chain_id,
         "rpc_url": settings.rpc_url,
         "deployment_reused": ledger.deployment.reused,

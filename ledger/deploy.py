@@ -87,6 +87,7 @@ SUITE: list[tuple[str, ConstructorArgs]] = [
         ],
     ),
     ("SettlementAnchor", lambda d, admin: [d["Registry"]]),
+    ("BatteryPassports", lambda d, admin: [d["Registry"]]),
 ]
 
 

@@ -154,6 +154,10 @@ interface IRegistry is IAccessControl {
     function REGULATOR_ROLE() external view returns (bytes32);
     /// @notice keccak256("LEDGER_WRITER_ROLE"): suite contracts allowed to call restricted ledger functions.
     function LEDGER_WRITER_ROLE() external view returns (bytes32);
+    /// @notice keccak256("ECONOMIC_OPERATOR_ROLE"): places batteries on the market, creates and repurposes passports.
+    function ECONOMIC_OPERATOR_ROLE() external view returns (bytes32);
+    /// @notice keccak256("RECYCLER_ROLE"): declares a pack it holds waste (final passport status).
+    function RECYCLER_ROLE() external view returns (bytes32);
 
     // ------------------------------------------------------------------ writes
 

@@ -15,4 +15,6 @@ library Roles {
     bytes32 internal constant VERIFIER_ROLE = keccak256("VERIFIER_ROLE");
     bytes32 internal constant REGULATOR_ROLE = keccak256("REGULATOR_ROLE");
     bytes32 internal constant LEDGER_WRITER_ROLE = keccak256("LEDGER_WRITER_ROLE");
+    bytes32 internal constant ECONOMIC_OPERATOR_ROLE = keccak256("ECONOMIC_OPERATOR_ROLE");
+    bytes32 internal constant RECYCLER_ROLE = keccak256("RECYCLER_ROLE");
 }

@@ -5,7 +5,7 @@ the tables to the common ancestor, and a reorg during a pass discards that pass.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,7 +57,7 @@ def _jsonable(value: Any) -> Any:
         return "0x" + bytes(value).hex()
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):  # struct arguments decode as web3 AttributeDicts
         return {k: _jsonable(v) for k, v in value.items()}
     return value
 

@@ -25,6 +25,7 @@ def test_deploy_writes_the_deployment_file_and_reuses_it(
         "StorageLedger",
         "CarbonCredits",
         "SettlementAnchor",
+        "BatteryPassports",
     }
     recorded = json.loads(deployment_path(tmp_path, first.chain_id).read_text())
     assert recorded["source_hash"] == build.source_hash
