@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from api import auth
 from api.deps import LedgerDep, SessionDep, SettingsDep
+from api.errors import documented
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
@@ -37,7 +38,7 @@ class TokenPublic(BaseModel):
     expires_at: int
 
 
-@router.post("/challenge", response_model=ChallengePublic)
+@router.post("/challenge", response_model=ChallengePublic, responses=documented(503))
 def post_challenge(
     body: ChallengeRequest, session: SessionDep, settings: SettingsDep, ledger: LedgerDep
 ) -> ChallengePublic:
@@ -45,7 +46,7 @@ def post_challenge(
     return ChallengePublic(message=auth.challenge(session, settings, body.address, ledger.chain_id))
 
 
-@router.post("/token", response_model=TokenPublic)
+@router.post("/token", response_model=TokenPublic, responses=documented(401, 503))
 def post_token(
     body: TokenRequest, session: SessionDep, settings: SettingsDep, ledger: LedgerDep
 ) -> TokenPublic:
