@@ -10,10 +10,12 @@ from datetime import timedelta, timezone
 from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi import FastAPI
 from sqlalchemy import Engine
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 from api import errors
 from api.auth import check_secret
+from api.limits import BodyLimit
+from api.queries.rows import checkpoint
 from api.routers import auth as auth_routes
 from api.routers import (
     batches,
@@ -32,6 +34,14 @@ from ledger.db import make_engine
 from ledger.settlement.period import LOCAL_OFFSET_S
 
 log = logging.getLogger("essl.api")
+
+
+def indexed_chain_id(engine: Engine) -> int | None:
+    with Session(engine) as session:
+        cp = checkpoint(session)
+    return cp.chain_id if cp else None
+
+
 CHINA_TZ = timezone(timedelta(seconds=LOCAL_OFFSET_S))  # settlement days are UTC+8 days
 
 
@@ -47,8 +57,9 @@ def create_app(
     settings = settings or get_api_settings()
     engine = engine or make_engine(settings.database_url)
     SQLModel.metadata.create_all(engine)  # the API's own tables (sign-in nonces)
-    if ledger is not None:
-        check_secret(settings, ledger.chain_id)
+    chain_id = ledger.chain_id if ledger is not None else indexed_chain_id(engine)
+    if chain_id is not None:
+        check_secret(settings, chain_id)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -94,7 +105,9 @@ def create_app(
     app.state.engine = engine
     app.state.settings = settings
     app.state.ledger = ledger
+    app.state.chain_id = chain_id  # None until an index exists (then read per request)
     errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     for module in (
         health,
         stations,

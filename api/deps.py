@@ -11,14 +11,19 @@ from fastapi import Depends, Header, Path, Query, Request
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from api.auth import Actor, read_token
+from api.auth import Actor, check_secret, read_token
 from api.errors import Forbidden, Unauthorized, Unavailable
 from api.queries.access import operates, sees_all
+from api.queries.rows import checkpoint
 from api.settings import ApiSettings
 from ledger.client import Ledger
+from ledger.errors import SettingsError
 
-# SQL BIGINT is signed: the largest value a column can hold, and so the largest a route takes.
+# SQL integers are signed: times are compared as BIGINT (at most 2^63 - 1, also SQLite's
+# limit); station and token ids are INTEGER columns on PostgreSQL (at most 2^31 - 1), and the
+# Registry and CarbonCredits number them from 1, so no id above that can be indexed.
 SQL_INT_MAX = 2**63 - 1
+ID_MAX = 2**31 - 1
 
 
 def get_engine(request: Request) -> Engine:
@@ -49,7 +54,26 @@ def get_ledger(request: Request) -> Ledger:
     return ledger
 
 
+def get_chain_id(request: Request) -> int:
+    """The chain this API serves: the node's when connected, else the indexed checkpoint's
+    (remembered once known). The placeholder secret is refused off the devnet here too, so an
+    API started without a node never accepts a token forged with the public placeholder."""
+    known: int | None = request.app.state.chain_id
+    if known is None:
+        with Session(get_engine(request)) as session:
+            cp = checkpoint(session)
+        if cp is None:
+            raise Unavailable("this API does not know its chain yet: index it first")
+        try:
+            check_secret(get_settings(request), cp.chain_id)
+        except SettingsError as exc:
+            raise Unavailable(str(exc)) from None
+        known = request.app.state.chain_id = cp.chain_id
+    return known
+
+
 EngineDep = Annotated[Engine, Depends(get_engine)]
+ChainIdDep = Annotated[int, Depends(get_chain_id)]
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
@@ -58,9 +82,9 @@ OptionalLedgerDep = Annotated[Ledger | None, Depends(get_optional_ledger)]
 # -- parameters --------------------------------------------------------------------------------
 
 Address = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$", description="An Ethereum address.")]
-StationId = Annotated[int, Path(ge=1, le=2**32 - 1, description="Registry station id.")]
+StationId = Annotated[int, Path(ge=1, le=ID_MAX, description="Registry station id.")]
 TokenId = Annotated[
-    int, Path(ge=1, le=SQL_INT_MAX, description="Credit token id (= the issuance request id).")
+    int, Path(ge=1, le=ID_MAX, description="Credit token id (= the issuance request id).")
 ]
 UnixTime = Annotated[int, Path(ge=0, le=SQL_INT_MAX, description="Unix seconds.")]
 PeriodKey = Annotated[
@@ -81,6 +105,7 @@ ParticipantQuery = Annotated[
 
 
 def get_current_actor(
+    request: Request,
     settings: SettingsDep,
     authorization: Annotated[str | None, Header(description="Bearer token.")] = None,
 ) -> Actor:
@@ -88,7 +113,7 @@ def get_current_actor(
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("sign in: POST /v1/auth/challenge, then /v1/auth/token")
-    return read_token(settings, token.strip())
+    return read_token(settings, token.strip(), get_chain_id(request))
 
 
 CurrentActor = Annotated[Actor, Depends(get_current_actor)]

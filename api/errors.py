@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger.errors import ContractRevert, LedgerError, SignatureInvalid
@@ -137,6 +138,13 @@ def install(app: FastAPI) -> None:
         if status >= 500:
             log.warning("ledger unavailable: %s", exc)
         return JSONResponse(_body(code, str(exc)), status_code=status)
+
+    @app.exception_handler(DataError)
+    async def _out_of_range(_: Request, exc: DataError) -> JSONResponse:
+        # A safety net: the routes bound their parameters to what the columns hold.
+        log.warning("a value the database cannot hold reached a query: %s", exc.orig)
+        message = "a parameter is outside the range the database holds"
+        return JSONResponse(_body("invalid_parameter", message), status_code=422)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

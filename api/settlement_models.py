@@ -11,7 +11,7 @@ ResponseName = Literal["acknowledged", "disputed"]
 
 
 class SettlementRunRequest(BaseModel):
-    station_id: int = Field(ge=1, le=2**32 - 1)
+    station_id: int = Field(ge=1, le=2**31 - 1, description="Registry station id.")
     period: int = Field(
         ge=19700101, le=99991231, description="Local (UTC+8) day as yyyymmdd, e.g. 20261123."
     )

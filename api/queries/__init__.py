@@ -1,6 +1,7 @@
 """Query functions, one module per resource, each keyword-only and returning public models:
 the JSON routes and the console call the same functions.
 
+    auth          request_challenge, sign_in
     stations      list_stations, get_station, list_intervals
     participants  get_balances
     reports       get_report

@@ -50,9 +50,9 @@ def list_intervals(
         raise ApiError(f"to ({to}) must be after from ({from_})")
     query = select(ReportRow).where(ReportRow.station_id == station_id, ReportRow.interval_end > 0)
     if from_ is not None:
-        query = query.where(ReportRow.interval_start >= from_)
+        query = query.where(col(ReportRow.interval_start) >= rows.big(from_))
     if to is not None:
-        query = query.where(ReportRow.interval_start < to)
+        query = query.where(col(ReportRow.interval_start) < rows.big(to))
     reports = session.exec(query.order_by(col(ReportRow.interval_start)).limit(limit)).all()
     if not reports:
         return []

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import (
+    ID_MAX,
     SQL_INT_MAX,
     Address,
     CurrentActor,
@@ -65,7 +66,7 @@ def trace_account(
     address: Address,
     session: SessionDep,
     settings: SettingsDep,
-    station_id: Annotated[int, Query(ge=1, le=2**32 - 1)],
+    station_id: Annotated[int, Query(ge=1, le=ID_MAX)],
     period_from: Annotated[int, Query(alias="from", ge=0, le=SQL_INT_MAX)] = 0,
     period_to: Annotated[int, Query(alias="to", ge=0, le=SQL_INT_MAX)] = 2**40,
     depth: Depth = 5,
