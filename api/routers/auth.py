@@ -13,7 +13,7 @@ from api.queries import auth
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
 
-@router.post("/challenge", response_model=ChallengePublic, responses=documented(413, 503))
+@router.post("/challenge", response_model=ChallengePublic, responses=documented(400, 413, 503))
 def post_challenge(
     body: ChallengeRequest, session: SessionDep, settings: SettingsDep, ledger: LedgerDep
 ) -> ChallengePublic:
@@ -24,7 +24,7 @@ def post_challenge(
     return ChallengePublic(message=message)
 
 
-@router.post("/token", response_model=TokenPublic, responses=documented(401, 413, 503))
+@router.post("/token", response_model=TokenPublic, responses=documented(400, 401, 413, 503))
 def post_token(
     body: TokenRequest, session: SessionDep, settings: SettingsDep, ledger: LedgerDep
 ) -> TokenPublic:

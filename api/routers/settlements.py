@@ -56,7 +56,9 @@ def authorize_run(
 RunRequestDep = Annotated[AuthorizedRun, Depends(authorize_run)]
 
 
-@router.post("", response_model=SettlementRunPublic, responses=documented(401, 403, 409, 503))
+@router.post(
+    "", response_model=SettlementRunPublic, responses=documented(400, 401, 403, 409, 413, 503)
+)
 def run_settlement(run: RunRequestDep, engine: EngineDep, ledger: LedgerDep) -> SettlementRunPublic:
     """Settle a station's local day from the indexed reports under its stored terms and anchor
     it with the server's key (grid operator or the station's operator only)."""
@@ -122,7 +124,7 @@ def get_statement_csv(
 @router.post(
     "/{station_id}/{period}/acknowledge",
     response_model=ResponsePublic,
-    responses=documented(401, 403, 404, 409, 503),
+    responses=documented(400, 401, 403, 404, 409, 413, 503),
 )
 def acknowledge(
     station_id: StationId,
@@ -149,7 +151,7 @@ def acknowledge(
 @router.post(
     "/{station_id}/{period}/dispute",
     response_model=ResponsePublic,
-    responses=documented(401, 403, 404, 409, 503),
+    responses=documented(400, 401, 403, 404, 409, 413, 503),
 )
 def dispute(
     station_id: StationId,

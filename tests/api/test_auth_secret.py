@@ -45,3 +45,25 @@ def test_tokens_check_their_signature_audience_and_expiry() -> None:
         read_token(settings, expired, 31337)
     with pytest.raises(Unauthorized, match="not ASCII"):
         read_token(settings, token + "é", 31337)
+
+
+def test_without_a_node_the_indexed_chain_id_decides_about_the_placeholder() -> None:
+    from fastapi.testclient import TestClient
+    from sqlmodel import Session
+
+    from api.app import create_app
+    from ledger.db import make_engine
+    from ledger.index.tables import Checkpoint
+
+    engine = make_engine("sqlite://")
+    app = create_app(ApiSettings(run_indexer=False), engine=engine)  # nothing indexed yet
+    forged = make_token(ApiSettings(), Actor(ADDRESS, frozenset({"regulator"}), 2**40), 11155111)
+    with Session(engine) as session:
+        session.add(Checkpoint(name="main", chain_id=11155111, block_number=1, block_hash="0x"))
+        session.commit()
+    reply = TestClient(app).get(
+        "/v1/settlements/1/20261123", headers={"Authorization": f"Bearer {forged}"}
+    )
+    assert reply.status_code == 503 and "ESSL_API_SECRET" in reply.json()["error"]["message"]
+    with pytest.raises(SettingsError, match="ESSL_API_SECRET"):
+        create_app(ApiSettings(run_indexer=False), engine=engine)
