@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from api.auth import Actor, check_secret, read_token
 from api.errors import Forbidden, Unauthorized, Unavailable
+from api.leader import Leadership
 from api.queries.access import operates, sees_all
 from api.queries.rows import checkpoint
 from api.settings import ApiSettings
@@ -72,7 +73,13 @@ def get_chain_id(request: Request) -> int:
     return known
 
 
+def get_leader(request: Request) -> Leadership | None:
+    leader: Leadership | None = request.app.state.leader
+    return leader
+
+
 EngineDep = Annotated[Engine, Depends(get_engine)]
+LeaderDep = Annotated[Leadership | None, Depends(get_leader)]
 ChainIdDep = Annotated[int, Depends(get_chain_id)]
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]

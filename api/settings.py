@@ -23,6 +23,7 @@ class ApiSettings(BaseSettings):
     api_port: int = 8000
     index_every_s: float = 2.0
     run_indexer: bool = True
+    connect_node: bool = True  # app_from_env: open the node at ESSL_RPC_URL
     # Sign-in (EIP-4361) and bearer tokens (JWT, HS256 with api_secret).
     api_secret: SecretStr = SecretStr(DEVNET_API_SECRET)
     auth_domain: str = "localhost:8000"  # the EIP-4361 domain and URI host

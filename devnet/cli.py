@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from devnet.anvil import DEFAULT_PORT
-from devnet.commands import chain, credits, curtailment, oracle, serve, settle, verify
+from devnet.commands import chain, credits, curtailment, db, oracle, serve, settle, verify
 from devnet.commands.common import err, out, settings_with
 from ledger.errors import LedgerError
 
@@ -23,6 +23,7 @@ app.add_typer(chain.devnet_app, name="devnet")
 app.command()(chain.deploy)
 app.command()(serve.index)
 app.add_typer(serve.api_app, name="api")
+app.add_typer(db.db_app, name="db")
 app.add_typer(oracle.oracle_app, name="oracle")
 app.add_typer(curtailment.curtailment_app, name="curtailment")
 app.add_typer(credits.credits_app, name="credits")
