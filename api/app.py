@@ -49,14 +49,20 @@ def _scheduler(
     ledger: Ledger, engine: Engine, settings: ApiSettings, leader: Leadership
 ) -> BackgroundScheduler:
     from api.jobs import settle_yesterday
+    from ledger.index.batches import index_archived
     from ledger.index.indexer import Indexer
 
     indexer = Indexer(ledger, engine)
+
+    def index() -> None:
+        indexer.run_once()
+        index_archived(engine, settings.archive_dir)  # batch leaves for fast traces
+
     scheduler = BackgroundScheduler()
     scheduler.add_job(
         leader.run,
         "interval",
-        args=(indexer.run_once,),
+        args=(index,),
         seconds=settings.index_every_s,
         max_instances=1,
         coalesce=True,

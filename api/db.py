@@ -12,6 +12,7 @@ from ledger.db import make_engine
 
 def create_all(engine: Engine) -> None:
     import api.auth  # noqa: F401 - registers the API's own tables
+    import ledger.index.batches
     import ledger.index.tables  # noqa: F401 - registers the indexed tables
 
     create_tables(engine, lambda conn: SQLModel.metadata.create_all(conn))
@@ -19,7 +20,9 @@ def create_all(engine: Engine) -> None:
 
 def api_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        return make_engine(url)
+        engine = make_engine(url)
+        create_all(engine)
+        return engine
     engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
     create_all(engine)
     return engine

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from api.auth import Actor
-from api.errors import NotFound
+from api.errors import InvalidParameter, NotFound
 from api.queries.credits import credit_record
 from api.queries.settlements import check_period, get_own_line
 from api.queries.trace_rows import avoided_account, interval_rows, intervals, paging
@@ -27,8 +27,20 @@ from ledger.index.tables import CreditMoveRow, SettlementAnchorRow
 from ledger.settlement.period import period_bounds
 
 
-def effective_depth(depth: int, summary: bool) -> int:
-    return min(depth, 3) if summary else depth
+# Readings (depth 5) are the heavy level (~40 signed readings per interval): a page of them is
+# capped so one response stays near a few MB.
+MAX_READING_PAGE = 25
+
+
+def effective_depth(depth: int, summary: bool, page_size: int) -> int:
+    depth = min(depth, 3) if summary else depth
+    if depth >= 5 and page_size > MAX_READING_PAGE:
+        raise InvalidParameter(
+            "page_size",
+            f"at depth 5 (readings) a page holds at most {MAX_READING_PAGE} intervals; "
+            "use a smaller page_size or depth 4",
+        )
+    return depth
 
 
 def trace_credit(
@@ -42,7 +54,7 @@ def trace_credit(
     page_size: int = 4,
 ) -> CreditTracePublic:
     record = credit_record(session, token_id)
-    depth = effective_depth(depth, summary)
+    depth = effective_depth(depth, summary, page_size)
     moves = session.exec(
         select(CreditMoveRow)
         .where(CreditMoveRow.token_id == token_id)
@@ -94,7 +106,7 @@ def trace_account(
     page_size: int = 4,
 ) -> AccountTracePublic:
     """A participant's energy and avoided-emission account at a station over [from, to)."""
-    depth = effective_depth(depth, summary)
+    depth = effective_depth(depth, summary, page_size)
     rows = interval_rows(session, station_id, address, start_from=period_from, start_to=period_to)
     if not rows:
         raise NotFound(f"no indexed intervals of {address} at station {station_id} in that period")

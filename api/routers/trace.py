@@ -37,7 +37,9 @@ Depth = Annotated[
 ]
 Summary = Annotated[bool, Query(description="Upper levels only (depth 3 at most).")]
 Page = Annotated[int, Query(ge=1, le=2**31 - 1, description="Page of intervals, from 1.")]
-PageSize = Annotated[int, Query(ge=1, le=500, description="Intervals per page.")]
+PageSize = Annotated[
+    int, Query(ge=1, le=500, description="Intervals per page (at most 25 at depth 5).")
+]
 
 
 @router.get("/credits/{token_id}", response_model=CreditTracePublic, responses=documented(404))
