@@ -26,7 +26,6 @@ from ledger.client import Ledger
 from ledger.index.tables import CreditMoveRow, SettlementAnchorRow
 from ledger.settlement.period import period_bounds
 
-
 # Readings (depth 5) are the heavy level (~40 signed readings per interval): a page of them is
 # capped so one response stays near a few MB.
 MAX_READING_PAGE = 25
