@@ -48,7 +48,9 @@ class Leadership:
 
     def _drop(self) -> None:
         if self._conn is not None:
+            # invalidate, not close: a pooled connection would keep the session's lock alive
             with contextlib.suppress(Exception):  # already broken; nothing left to release
+                self._conn.invalidate()
                 self._conn.close()
             self._conn = None
 
@@ -78,7 +80,12 @@ class Leadership:
             return True
 
     def release(self) -> None:
+        """Step down now (at shutdown); a process that dies steps down when its session ends."""
         with self._lock:
+            if self._conn is not None:
+                with contextlib.suppress(Exception):
+                    self._conn.execute(text("SELECT pg_advisory_unlock_all()"))
+                    self._conn.commit()
             self._drop()
 
     def run(self, job: Callable[[], T]) -> T | None:
