@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from api import errors
 from api.auth import check_secret
+from api.cache import ReadCache
 from api.db import api_engine, create_all
 from api.leader import Leadership
 from api.limits import BodyLimit
@@ -127,6 +128,7 @@ def create_app(
     app.state.ledger = ledger
     app.state.chain_id = chain_id  # None until an index exists (then read per request)
     app.state.leader = leader if runs_jobs else None
+    app.state.read_cache = ReadCache()
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     for module in (

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from api.auth import Actor, check_secret, read_token
+from api.cache import ReadCache
 from api.errors import Forbidden, Unauthorized, Unavailable
 from api.leader import Leadership
 from api.queries.access import operates, sees_all
@@ -73,6 +74,11 @@ def get_chain_id(request: Request) -> int:
     return known
 
 
+def get_read_cache(request: Request) -> ReadCache:
+    cache: ReadCache = request.app.state.read_cache
+    return cache
+
+
 def get_leader(request: Request) -> Leadership | None:
     leader: Leadership | None = request.app.state.leader
     return leader
@@ -80,6 +86,7 @@ def get_leader(request: Request) -> Leadership | None:
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
 LeaderDep = Annotated[Leadership | None, Depends(get_leader)]
+ReadCacheDep = Annotated[ReadCache, Depends(get_read_cache)]
 ChainIdDep = Annotated[int, Depends(get_chain_id)]
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]

@@ -181,19 +181,31 @@ def batch(
     if not with_readings or not available:
         return result
     leaves = session.exec(
-        select(BatchLeafRow).where(BatchLeafRow.root == root).order_by(col(BatchLeafRow.position))
-    ).all()
-    result.readings = [
-        ReadingPublic(
-            index=leaf.position,
-            reading=json.loads(leaf.reading_json),
-            device=devices.get(
-                leaf.signer.lower(),
-                DevicePublic(device_id=None, external_code=None, signing_key=leaf.signer),
-            ),
-            leaf=leaf.leaf,
-            proof=json.loads(leaf.proof_json),
+        select(  # type: ignore[call-overload]  # columns, not ORM objects: many leaves
+            BatchLeafRow.position,
+            BatchLeafRow.leaf,
+            BatchLeafRow.signer,
+            BatchLeafRow.reading_json,
+            BatchLeafRow.proof_json,
         )
-        for leaf in leaves
-    ]
+        .where(BatchLeafRow.root == root)
+        .order_by(col(BatchLeafRow.position))
+    ).all()
+    unknown: dict[str, DevicePublic] = {}
+    readings = []
+    for position, leaf, signer, reading_json, proof_json in leaves:
+        key = signer.lower()
+        device = devices.get(key) or unknown.setdefault(
+            key, DevicePublic(device_id=None, external_code=None, signing_key=signer)
+        )
+        readings.append(
+            ReadingPublic.model_construct(  # the stored values were checked when indexed
+                index=position,
+                reading=json.loads(reading_json),
+                device=device,
+                leaf=leaf,
+                proof=json.loads(proof_json),
+            )
+        )
+    result.readings = readings
     return result

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
-from api.deps import SQL_INT_MAX, SessionDep, StationId
+from api.deps import SQL_INT_MAX, ReadCacheDep, SessionDep, StationId
 from api.errors import documented
 from api.models import IntervalPublic, StationPublic
 from api.queries import stations
@@ -20,13 +21,17 @@ Until = Annotated[int | None, Query(ge=0, le=SQL_INT_MAX, description="Unix seco
 
 
 @router.get("", response_model=list[StationPublic], responses=documented())
-def list_stations(session: SessionDep) -> list[StationPublic]:
-    return stations.list_stations(session=session)
+def list_stations(session: SessionDep, cache: ReadCacheDep) -> Response:
+    return cache.json(session, ("stations",), lambda: stations.list_stations(session=session))
 
 
 @router.get("/{station_id}", response_model=StationPublic, responses=documented(404))
-def get_station(station_id: StationId, session: SessionDep) -> StationPublic:
-    return stations.get_station(session=session, station_id=station_id)
+def get_station(station_id: StationId, session: SessionDep, cache: ReadCacheDep) -> Response:
+    return cache.json(
+        session,
+        ("station", station_id),
+        lambda: stations.get_station(session=session, station_id=station_id),
+    )
 
 
 @router.get(
@@ -35,10 +40,15 @@ def get_station(station_id: StationId, session: SessionDep) -> StationPublic:
 def list_intervals(
     station_id: StationId,
     session: SessionDep,
+    cache: ReadCacheDep,
     from_: Since = None,
     to: Until = None,
     limit: Annotated[int, Query(ge=1, le=2000)] = 500,
-) -> list[IntervalPublic]:
-    return stations.list_intervals(
-        session=session, station_id=station_id, from_=from_, to=to, limit=limit
+) -> Response:
+    return cache.json(
+        session,
+        ("intervals", station_id, from_, to, limit),
+        lambda: stations.list_intervals(
+            session=session, station_id=station_id, from_=from_, to=to, limit=limit
+        ),
     )

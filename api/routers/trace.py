@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from api.deps import (
     ID_MAX,
@@ -14,6 +15,7 @@ from api.deps import (
     CurrentActor,
     OptionalLedgerDep,
     PeriodKey,
+    ReadCacheDep,
     SessionDep,
     SettingsDep,
     StationId,
@@ -47,19 +49,24 @@ def trace_credit(
     token_id: TokenId,
     session: SessionDep,
     settings: SettingsDep,
+    cache: ReadCacheDep,
     depth: Depth = 5,
     summary: Summary = False,
     page: Page = 1,
     page_size: PageSize = 4,
-) -> CreditTracePublic:
-    return trace.trace_credit(
-        session=session,
-        archive=settings.archive_dir,
-        token_id=token_id,
-        depth=depth,
-        summary=summary,
-        page=page,
-        page_size=page_size,
+) -> Response:
+    return cache.json(
+        session,
+        ("trace_credit", token_id, depth, summary, page, page_size),
+        lambda: trace.trace_credit(
+            session=session,
+            archive=settings.archive_dir,
+            token_id=token_id,
+            depth=depth,
+            summary=summary,
+            page=page,
+            page_size=page_size,
+        ),
     )
 
 
@@ -68,6 +75,7 @@ def trace_account(
     address: Address,
     session: SessionDep,
     settings: SettingsDep,
+    cache: ReadCacheDep,
     station_id: Annotated[int, Query(ge=1, le=ID_MAX)],
     period_from: Annotated[int, Query(alias="from", ge=0, le=SQL_INT_MAX)] = 0,
     period_to: Annotated[int, Query(alias="to", ge=0, le=SQL_INT_MAX)] = 2**40,
@@ -75,19 +83,24 @@ def trace_account(
     summary: Summary = False,
     page: Page = 1,
     page_size: PageSize = 4,
-) -> AccountTracePublic:
+) -> Response:
     """A participant's energy and avoided-emission account at a station over [from, to)."""
-    return trace.trace_account(
-        session=session,
-        archive=settings.archive_dir,
-        address=address,
-        station_id=station_id,
-        period_from=period_from,
-        period_to=period_to,
-        depth=depth,
-        summary=summary,
-        page=page,
-        page_size=page_size,
+    key = ("trace_account", address.lower(), station_id, period_from, period_to, depth, summary)
+    return cache.json(
+        session,
+        (*key, page, page_size),
+        lambda: trace.trace_account(
+            session=session,
+            archive=settings.archive_dir,
+            address=address,
+            station_id=station_id,
+            period_from=period_from,
+            period_to=period_to,
+            depth=depth,
+            summary=summary,
+            page=page,
+            page_size=page_size,
+        ),
     )
 
 
