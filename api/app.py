@@ -1,4 +1,5 @@
-"""The FastAPI application: routers, JSON errors, and the scheduled indexer job."""
+"""The FastAPI application: routers, JSON errors, the body limit, and the scheduled jobs
+(indexer, daily settlement) that run in the leader process only."""
 
 from __future__ import annotations
 
@@ -10,11 +11,16 @@ from datetime import timedelta, timezone
 from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi import FastAPI
 from sqlalchemy import Engine
-from sqlmodel import SQLModel
+from sqlmodel import Session
 
 from api import errors
 from api.auth import check_secret
+from api.cache import ReadCache
 from api.console import mount as mount_console
+from api.db import api_engine, create_all
+from api.leader import Leadership
+from api.limits import BodyLimit
+from api.queries.rows import checkpoint
 from api.routers import auth as auth_routes
 from api.routers import (
     batches,
@@ -29,11 +35,54 @@ from api.routers import (
 )
 from api.settings import ApiSettings, get_api_settings
 from ledger.client import Ledger
-from ledger.db import make_engine
 from ledger.settlement.period import LOCAL_OFFSET_S
 
 log = logging.getLogger("essl.api")
 CHINA_TZ = timezone(timedelta(seconds=LOCAL_OFFSET_S))  # settlement days are UTC+8 days
+
+
+def indexed_chain_id(engine: Engine) -> int | None:
+    with Session(engine) as session:
+        cp = checkpoint(session)
+    return cp.chain_id if cp else None
+
+
+def _scheduler(
+    ledger: Ledger, engine: Engine, settings: ApiSettings, leader: Leadership
+) -> BackgroundScheduler:
+    from api.jobs import settle_yesterday
+    from ledger.index.batches import index_archived
+    from ledger.index.indexer import Indexer
+
+    indexer = Indexer(ledger, engine)
+
+    def index() -> None:
+        indexer.run_once()
+        index_archived(engine, settings.archive_dir)  # batch leaves for fast traces
+
+    scheduler = BackgroundScheduler()
+    scheduler.add_job(
+        leader.run,
+        "interval",
+        args=(index,),
+        seconds=settings.index_every_s,
+        max_instances=1,
+        coalesce=True,
+        id="indexer",
+    )
+    if settings.settle_daily:
+        scheduler.add_job(
+            leader.run,
+            "cron",
+            args=(lambda: settle_yesterday(ledger, engine),),
+            hour=settings.settle_hour,
+            minute=settings.settle_minute,
+            timezone=CHINA_TZ,
+            max_instances=1,
+            coalesce=True,
+            id="daily-settlement",
+        )
+    return scheduler
 
 
 def create_app(
@@ -44,47 +93,30 @@ def create_app(
 ) -> FastAPI:
     """The API over `engine` (default: ESSL_DATABASE_URL). With a `ledger`, an APScheduler job
     keeps the tables indexed while the app runs, and (ESSL_SETTLE_DAILY) a cron job settles
-    yesterday's local day for every station."""
+    yesterday's local day for every station; with several processes over one PostgreSQL, only
+    the leader (api.leader) runs them."""
     settings = settings or get_api_settings()
-    engine = engine or make_engine(settings.database_url)
-    SQLModel.metadata.create_all(engine)  # the API's own tables (sign-in nonces)
-    if ledger is not None:
-        check_secret(settings, ledger.chain_id)
+    if engine is None:
+        engine = api_engine(settings.database_url)
+    else:
+        create_all(engine)  # the API's own tables (sign-in nonces)
+    chain_id = ledger.chain_id if ledger is not None else indexed_chain_id(engine)
+    if chain_id is not None:
+        check_secret(settings, chain_id)
+    runs_jobs = ledger is not None and settings.run_indexer
+    leader = Leadership(engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        scheduler: BackgroundScheduler | None = None
-        if ledger is not None and settings.run_indexer:
-            from ledger.index.indexer import Indexer
-
-            indexer = Indexer(ledger, engine)
-            scheduler = BackgroundScheduler()
-            scheduler.add_job(
-                indexer.run_once,
-                "interval",
-                seconds=settings.index_every_s,
-                max_instances=1,
-                coalesce=True,
-                id="indexer",
-            )
-            if settings.settle_daily:
-                from api.jobs import settle_yesterday
-
-                scheduler.add_job(
-                    settle_yesterday,
-                    "cron",
-                    args=(ledger, engine),
-                    hour=settings.settle_hour,
-                    minute=settings.settle_minute,
-                    timezone=CHINA_TZ,
-                    max_instances=1,
-                    coalesce=True,
-                    id="daily-settlement",
-                )
+        scheduler = None
+        if runs_jobs:
+            assert ledger is not None
+            scheduler = _scheduler(ledger, engine, settings, leader)
             scheduler.start()
         yield
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        leader.release()
 
     app = FastAPI(
         title="ESS Ledger API",
@@ -95,7 +127,11 @@ def create_app(
     app.state.engine = engine
     app.state.settings = settings
     app.state.ledger = ledger
+    app.state.chain_id = chain_id  # None until an index exists (then read per request)
+    app.state.leader = leader if runs_jobs else None
+    app.state.read_cache = ReadCache()
     errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     for module in (
         health,
         stations,
@@ -111,3 +147,17 @@ def create_app(
         app.include_router(module.router)
     mount_console(app)  # the web console under /console
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app as `uvicorn --factory api.app:app_from_env` (and `essl api serve --workers N`)
+    builds it in each worker: settings from ESSL_*, the node at ESSL_RPC_URL unless
+    ESSL_CONNECT_NODE=false."""
+    settings = get_api_settings()
+    ledger = None
+    if settings.connect_node:
+        from ledger.client import open_ledger
+        from ledger.settings import get_settings
+
+        ledger = open_ledger(get_settings())
+    return create_app(settings, ledger=ledger)

@@ -1,34 +1,35 @@
-"""Sign-in with an Ethereum key (EIP-4361 style) and bearer tokens.
+"""Sign-in with Ethereum (EIP-4361, built and verified by the `siwe` package) and bearer tokens
+(standard JWTs, HS256, by PyJWT).
 
-1. `challenge(address)` stores a single-use nonce and returns the message to sign: domain,
+1. `challenge` prunes expired challenges, keeps at most `max_challenges_per_address` per
+   address, stores a single-use nonce and returns the EIP-4361 message to sign: domain,
    address, statement, URI, version, chain id, nonce, issued-at and expiration time.
-2. `issue_token(message, signature)` finds the nonce, checks the message is exactly the one
-   issued and unexpired, recovers the signer (`encode_defunct` + `Account.recover_message`),
-   deletes the nonce (single use, race-safe: the delete must hit exactly one row), reads the
-   signer's roles from the on-chain Registry and returns a token.
-3. A token is `base64url(payload JSON) "." base64url(HMAC-SHA256(ESSL_API_SECRET, payload))`;
-   the payload holds the address, its roles, the chain id and the expiry. Roles are a snapshot
-   taken at sign-in: a revoked role stays in a token until it expires (token_ttl_s)."""
+2. `verify_sign_in` parses the message, finds its nonce, checks the message is exactly the one
+   issued, then lets `siwe` check domain, nonce, expiration / not-before and the signer, checks
+   the chain id, and deletes the nonce (single use, race-safe: the delete must hit one row).
+3. `make_token` / `read_token`: a JWT with `sub` (the address), `roles` (a snapshot of the
+   on-chain roles at sign-in: a revoked role stays in a token until it expires), `iat`, `exp`,
+   `iss` (the API's domain) and `aud` bound to the chain id and that domain, all checked on
+   every request."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import jwt
 from eth_account import Account
 from eth_account.messages import encode_defunct
+from siwe import SiweMessage, VerificationError
 from sqlalchemy import delete
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, col, select
 from web3 import Web3
 
 from api.errors import Unauthorized
 from api.settings import DEVNET_API_SECRET, ApiSettings
+from api.signatures import recover_with
 from ledger.client import Ledger
 from ledger.errors import SettingsError
 from ledger.keys import DEVNET_CHAIN_ID
@@ -44,6 +45,8 @@ ROLE_NAMES = {
     "PARTICIPANT_ROLE": "participant",
 }
 STATEMENT = "Sign in to ESS Ledger. This request will not trigger a transaction or cost gas."
+ALGORITHM = "HS256"
+SIGN_IN = "sign in again: POST /v1/auth/challenge, then /v1/auth/token"
 
 
 class AuthChallenge(SQLModel, table=True):
@@ -53,7 +56,7 @@ class AuthChallenge(SQLModel, table=True):
     nonce: str = Field(primary_key=True)
     address: str = Field(index=True)
     message: str
-    expires_at: int
+    expires_at: int = Field(index=True)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,11 @@ def check_secret(settings: ApiSettings, chain_id: int) -> None:
         )
 
 
+def audience(settings: ApiSettings, chain_id: int) -> str:
+    """Tokens are good for one API domain on one chain."""
+    return f"essl:{chain_id}:{settings.auth_domain}"
+
+
 def _iso(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -87,22 +95,43 @@ def _iso(ts: int) -> str:
 def siwe_message(
     domain: str, address: str, chain_id: int, nonce: str, issued_at: int, expires_at: int
 ) -> str:
-    """An EIP-4361 message (the fields this API uses, in the standard's order)."""
-    return (
-        f"{domain} wants you to sign in with your Ethereum account:\n"
-        f"{address}\n\n"
-        f"{STATEMENT}\n\n"
-        f"URI: http://{domain}/v1/auth/token\n"
-        "Version: 1\n"
-        f"Chain ID: {chain_id}\n"
-        f"Nonce: {nonce}\n"
-        f"Issued At: {_iso(issued_at)}\n"
-        f"Expiration Time: {_iso(expires_at)}"
+    """The EIP-4361 text this API issues."""
+    text = SiweMessage(
+        domain=domain,
+        address=address,
+        statement=STATEMENT,
+        uri=f"http://{domain}/v1/auth/token",
+        version="1",
+        chain_id=chain_id,
+        nonce=nonce,
+        issued_at=_iso(issued_at),
+        expiration_time=_iso(expires_at),
+    ).prepare_message()
+    return str(text)
+
+
+def prune_challenges(session: Session, *, address: str | None = None, keep: int = 0) -> None:
+    """Drop expired challenges, and (with `address`) all but its `keep` newest."""
+    session.exec(  # type: ignore[call-overload]
+        delete(AuthChallenge).where(col(AuthChallenge.expires_at) < int(time.time()))
     )
+    if address is not None:
+        newest = session.exec(
+            select(AuthChallenge.nonce)
+            .where(AuthChallenge.address == address)
+            .order_by(col(AuthChallenge.expires_at).desc())
+            .limit(keep)
+        ).all()
+        session.exec(  # type: ignore[call-overload]
+            delete(AuthChallenge).where(
+                col(AuthChallenge.address) == address, col(AuthChallenge.nonce).not_in(newest)
+            )
+        )
 
 
-def challenge(session: Session, settings: ApiSettings, address: str, chain_id: int) -> str:
+def challenge(*, session: Session, settings: ApiSettings, address: str, chain_id: int) -> str:
     address = Web3.to_checksum_address(address)
+    prune_challenges(session, address=address, keep=settings.max_challenges_per_address - 1)
     now = int(time.time())
     nonce = secrets.token_hex(16)
     expires = now + settings.challenge_ttl_s
@@ -112,35 +141,41 @@ def challenge(session: Session, settings: ApiSettings, address: str, chain_id: i
     return message
 
 
-def _nonce_of(message: str) -> str:
-    for line in message.splitlines():
-        if line.startswith("Nonce: "):
-            return line.removeprefix("Nonce: ").strip()
-    raise Unauthorized("the message carries no nonce: request one from /v1/auth/challenge")
-
-
-def verify_sign_in(session: Session, message: str, signature: str) -> str:
+def verify_sign_in(
+    *, session: Session, settings: ApiSettings, message: str, signature: str, chain_id: int
+) -> str:
     """The signer's address, once the nonce is consumed; Unauthorized otherwise."""
-    nonce = _nonce_of(message)
-    stored = session.get(AuthChallenge, nonce)
+    try:
+        parsed = SiweMessage.from_message(message)
+    except Exception as exc:  # the parser raises plain ValueErrors and grammar errors
+        raise Unauthorized(f"not an EIP-4361 message ({type(exc).__name__}): {SIGN_IN}") from None
+    stored = session.get(AuthChallenge, parsed.nonce)
     if stored is None or stored.message != message:
         raise Unauthorized("unknown or already used challenge: request a new one")
-    if stored.expires_at < int(time.time()):
-        raise Unauthorized("the challenge expired: request a new one")
+    if parsed.chain_id != chain_id:
+        raise Unauthorized(f"the message is for chain {parsed.chain_id}, this API is on {chain_id}")
+    raw = bytes.fromhex(signature.removeprefix("0x"))
+
     try:
-        raw = bytes.fromhex(signature.removeprefix("0x"))
-        signer = Account.recover_message(encode_defunct(text=message), signature=raw)
-    except (ValueError, TypeError) as exc:
+        signer = recover_with(
+            raw,
+            lambda sig: str(Account.recover_message(encode_defunct(text=message), signature=sig)),
+        )
+    except ValueError as exc:
         raise Unauthorized(f"not a valid signature ({exc})") from exc
     if signer != stored.address:
         raise Unauthorized(f"the message was signed by {signer}, not {stored.address}")
+    try:  # the standard's own checks: domain, nonce, expiration / not-before, signer
+        parsed.verify("0x" + raw.hex(), domain=settings.auth_domain, nonce=stored.nonce)
+    except VerificationError as exc:
+        raise Unauthorized(f"sign-in refused ({type(exc).__name__}): {SIGN_IN}") from exc
     consumed = session.exec(  # type: ignore[call-overload]
-        delete(AuthChallenge).where(AuthChallenge.nonce == nonce)  # type: ignore[arg-type]
+        delete(AuthChallenge).where(col(AuthChallenge.nonce) == stored.nonce)
     )
     session.commit()
     if consumed.rowcount != 1:  # another request used it first
         raise Unauthorized("the challenge was already used: request a new one")
-    return str(signer)
+    return signer
 
 
 def roles_of(ledger: Ledger, address: str) -> frozenset[str]:
@@ -148,39 +183,40 @@ def roles_of(ledger: Ledger, address: str) -> frozenset[str]:
     return frozenset(name for role, name in ROLE_NAMES.items() if registry.has_role(role, address))
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _mac(settings: ApiSettings, payload: str) -> str:
-    key = settings.api_secret.get_secret_value().encode()
-    return _b64(hmac.new(key, payload.encode("ascii"), hashlib.sha256).digest())
-
-
 def make_token(settings: ApiSettings, actor: Actor, chain_id: int) -> str:
-    body = {
+    claims = {
         "sub": actor.address,
         "roles": sorted(actor.roles),
-        "chain_id": chain_id,
+        "iat": int(time.time()),
         "exp": actor.expires_at,
+        "iss": settings.auth_domain,
+        "aud": audience(settings, chain_id),
     }
-    payload = _b64(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
-    return f"{payload}.{_mac(settings, payload)}"
+    return jwt.encode(claims, settings.api_secret.get_secret_value(), algorithm=ALGORITHM)
 
 
-def read_token(settings: ApiSettings, token: str) -> Actor:
-    payload, _, mac = token.partition(".")
-    if not payload or not hmac.compare_digest(mac, _mac(settings, payload)):
-        raise Unauthorized("invalid token: sign in again at /v1/auth/challenge")
+def read_token(settings: ApiSettings, token: str, chain_id: int) -> Actor:
+    if not token.isascii():
+        raise Unauthorized(f"invalid token (not ASCII): {SIGN_IN}")
     try:
-        body = json.loads(_unb64(payload))
-        actor = Actor(Web3.to_checksum_address(body["sub"]), frozenset(body["roles"]), body["exp"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise Unauthorized("malformed token: sign in again") from exc
-    if actor.expires_at < int(time.time()):
-        raise Unauthorized("the token expired: sign in again at /v1/auth/challenge")
-    return actor
+        claims = jwt.decode(
+            token,
+            settings.api_secret.get_secret_value(),
+            algorithms=[ALGORITHM],
+            audience=audience(settings, chain_id),
+            issuer=settings.auth_domain,
+            options={"require": ["sub", "exp", "iat", "aud", "iss"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized(f"the token expired: {SIGN_IN}") from None
+    except (jwt.InvalidAudienceError, jwt.InvalidIssuerError):
+        raise Unauthorized(f"the token is for another chain or API: {SIGN_IN}") from None
+    except jwt.InvalidTokenError as exc:
+        raise Unauthorized(f"invalid token ({type(exc).__name__}): {SIGN_IN}") from None
+    try:
+        roles = claims.get("roles", [])
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise ValueError("roles")
+        return Actor(Web3.to_checksum_address(claims["sub"]), frozenset(roles), int(claims["exp"]))
+    except (ValueError, TypeError):
+        raise Unauthorized(f"malformed token: {SIGN_IN}") from None

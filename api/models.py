@@ -9,6 +9,10 @@ class Health(BaseModel):
     status: str
     chain_id: int | None
     indexed_block: int | None
+    leader: bool | None = Field(
+        default=None,
+        description="Whether this process runs the indexer and settlement jobs (None: none).",
+    )
 
 
 class StationPublic(BaseModel):

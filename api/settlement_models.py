@@ -7,11 +7,14 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 StateName = Literal["pending", "final", "disputed", "superseded", "unknown"]
+ResponseName = Literal["acknowledged", "disputed"]
 
 
 class SettlementRunRequest(BaseModel):
-    station_id: int = Field(ge=1, le=2**32 - 1)
-    period: int = Field(description="Local (UTC+8) day as yyyymmdd, e.g. 20261123.")
+    station_id: int = Field(ge=1, le=2**31 - 1, description="Registry station id.")
+    period: int = Field(
+        ge=19700101, le=99991231, description="Local (UTC+8) day as yyyymmdd, e.g. 20261123."
+    )
     allow_partial: bool = Field(
         default=False, description="Settle even when some interval reports are missing."
     )
@@ -30,35 +33,30 @@ class SettlementRunPublic(BaseModel):
     reused: bool = Field(description="True when this root was already anchored.")
 
 
-class LinePublic(BaseModel):
+class AmountsBase(BaseModel):
+    """The energy and money columns a settlement line and the statement's totals share."""
+
+    leased_wh: int
+    lease_wh_seconds: int
+    charged_wh: int
+    discharged_wh: int
+    peak_charged_wh: int
+    loss_wh: int
+    lease_fee: int
+    throughput_fee: int
+    peak_pay: int
+    loss_charge: int
+    net: int
+
+
+class LinePublic(AmountsBase):
     participant: str
-    leased_wh: int
-    lease_wh_seconds: int
-    charged_wh: int
-    discharged_wh: int
-    peak_charged_wh: int
-    loss_wh: int
-    lease_fee: int
-    throughput_fee: int
-    peak_pay: int
-    loss_charge: int
-    net: int
     line_hash: str
-    response: Literal["none", "acknowledged", "disputed"] = "none"
+    response: ResponseName | Literal["none"] = "none"
 
 
-class TotalsPublic(BaseModel):
-    leased_wh: int
-    lease_wh_seconds: int
-    charged_wh: int
-    discharged_wh: int
-    peak_charged_wh: int
-    loss_wh: int
-    lease_fee: int
-    throughput_fee: int
-    peak_pay: int
-    loss_charge: int
-    net: int
+class TotalsPublic(AmountsBase):
+    pass
 
 
 class StatementHeader(BaseModel):
@@ -104,6 +102,6 @@ class ResponsePublic(BaseModel):
     period: int
     version: int
     participant: str
-    response: Literal["acknowledged", "disputed"]
+    response: ResponseName
     reason_hash: str
     tx_hash: str

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from devnet.anvil import DEFAULT_PORT
-from devnet.commands import chain, credits, curtailment, oracle, serve, settle, station, verify
+from devnet.commands import chain, credits, curtailment, db, oracle, serve, settle, station, verify
 from devnet.commands.common import err, out, settings_with
 from devnet.commands.passport import passport_app
 from ledger.errors import LedgerError
@@ -26,6 +26,7 @@ app.command()(chain.abi)
 app.command()(serve.index)
 app.add_typer(serve.api_app, name="api")
 app.add_typer(station.station_app, name="station")
+app.add_typer(db.db_app, name="db")
 app.add_typer(oracle.oracle_app, name="oracle")
 app.add_typer(curtailment.curtailment_app, name="curtailment")
 app.add_typer(credits.credits_app, name="credits")

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from api.console import units
 from api.console.i18n import Translator
 from api.console.queries import CreditView, DeviceView
+from api.queries.trace_rows import IntervalRow
 from api.trace_models import AvoidedAccountPublic
-from api.trace_queries import IntervalRow
 from ledger.index.tables import CreditMoveRow, CreditRetirementRow
 
 ZERO = "0x0000000000000000000000000000000000000000"

@@ -15,11 +15,11 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from api import queries
 from api.console import PREFIX
 from api.console.participant import signed_in
 from api.console.routes import render
-from api.deps import SessionDep, SettingsDep
+from api.deps import ChainIdDep, SessionDep, SettingsDep
+from api.queries import rows
 from ledger.index.tables import (
     ChainEvent,
     CurtailmentRow,
@@ -56,8 +56,8 @@ def station_health(session: Session, *, now: int) -> list[StationHealth]:
         station_id = int(json.loads(event.args_json).get("stationId", 0))
         gaps[station_id] = gaps.get(station_id, 0) + 1
     out = []
-    for row in queries.stations(session):
-        count, last = queries.station_stats(session, row.station_id)
+    for row in rows.stations(session):
+        count, last = rows.station_stats(session, row.station_id)
         wh, n = session.exec(
             select(
                 func.sum(CurtailmentRow.curtailed_wh),
@@ -103,9 +103,10 @@ def operator_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    chain_id: ChainIdDep,
     essl_token: Annotated[str | None, Cookie()] = None,
 ) -> Response:
-    actor = signed_in(settings, essl_token)
+    actor = signed_in(settings, essl_token, chain_id)
     if actor is None:
         return render(request, "signin.html")
     if not actor.has(*ROLES):
@@ -121,5 +122,5 @@ def operator_page(
         actor=actor,
         health=station_health(session, now=int(time.time())),
         statements=statements(session),
-        checkpoint=queries.checkpoint(session),
+        checkpoint=rows.checkpoint(session),
     )

@@ -12,12 +12,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 from sqlmodel import col, select
 
-from api import credit_queries, queries
 from api.auth import Actor, read_token
 from api.console import PREFIX
 from api.console.routes import chain_config, render
-from api.deps import SessionDep, SettingsDep
+from api.deps import ChainIdDep, SessionDep, SettingsDep
 from api.errors import Unauthorized
+from api.queries import credit_rows, rows
 from ledger.index.tables import SettlementAnchorRow
 
 TOKEN_COOKIE = "essl_token"
@@ -28,19 +28,19 @@ class SessionRequest(BaseModel):
     token: str
 
 
-def signed_in(settings: SettingsDep, token: str | None) -> Actor | None:
+def signed_in(settings: SettingsDep, token: str | None, chain_id: int) -> Actor | None:
     if not token:
         return None
     try:
-        return read_token(settings, token)
+        return read_token(settings, token, chain_id)
     except Unauthorized:
         return None
 
 
 @router.post("/session")
-def start_session(body: SessionRequest, settings: SettingsDep) -> Response:
+def start_session(body: SessionRequest, settings: SettingsDep, chain_id: ChainIdDep) -> Response:
     """Keep a valid API token (from /v1/auth/token) in an HttpOnly cookie for the pages."""
-    actor = read_token(settings, body.token)  # 401 JSON for a bad one
+    actor = read_token(settings, body.token, chain_id)  # 401 JSON for a bad one
     reply = JSONResponse({"address": actor.address})
     reply.set_cookie(
         TOKEN_COOKIE,
@@ -65,18 +65,19 @@ def my_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    chain_id: ChainIdDep,
     essl_token: Annotated[str | None, Cookie()] = None,
 ) -> Response:
-    actor = signed_in(settings, essl_token)
+    actor = signed_in(settings, essl_token, chain_id)
     if actor is None:
         return render(request, "signin.html")
     who = actor.address
-    totals = queries.participant_totals(session, who)
+    totals = rows.participant_totals(session, who)
     stations = [t[0] for t in totals]
-    leases = {s: queries.latest_leases(session, s).get(who) for s in stations}
-    avoided = credit_queries.avoided_totals(session, who)
-    holdings = credit_queries.participant_holdings(session, who)
-    credits = credit_queries.credits_by_id(session, list(holdings))
+    leases = {s: rows.latest_leases(session, s).get(who) for s in stations}
+    avoided = credit_rows.avoided_totals(session, who)
+    holdings = credit_rows.participant_holdings(session, who)
+    credits = credit_rows.credits_by_id(session, list(holdings))
     anchors = session.exec(
         select(SettlementAnchorRow)
         .where(col(SettlementAnchorRow.station_id).in_(stations))

@@ -1,5 +1,5 @@
-"""Read-side queries the console needs beyond api/queries.py, api/credit_queries.py and
-api/trace_queries.py (keyword-only, plain rows and dataclasses; pages format them)."""
+"""Read-side queries the console needs beyond api/queries/ (rows, credit_rows, trace_rows)
+(keyword-only, plain rows and dataclasses; pages format them)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from api import credit_queries, queries
+from api.queries import credit_rows, rows
 from ledger.index.tables import (
     CreditDecisionRow,
     CreditMoveRow,
@@ -125,10 +125,8 @@ def station_view(session: Session, *, station_id: int) -> StationView | None:
     row = session.get(StationRow, station_id)
     if row is None:
         return None
-    count, latest = queries.station_stats(session, station_id)
-    leases = sorted(
-        queries.latest_leases(session, station_id).values(), key=lambda r: r.participant
-    )
+    count, latest = rows.station_stats(session, station_id)
+    leases = sorted(rows.latest_leases(session, station_id).values(), key=lambda r: r.participant)
     return StationView(
         row,
         count,
@@ -165,7 +163,7 @@ def intervals(session: Session, *, station_id: int, start: int, end: int) -> lis
         .order_by(col(ParticipantIntervalRow.participant))
     ).all():
         views[line.interval_start].lines.append(line)
-    for c in queries.curtailments(session, station_id, starts):
+    for c in rows.curtailments(session, station_id, starts):
         views[c.interval_start].curtailed_wh[c.participant] = c.curtailed_wh
         views[c.interval_start].curtailed_grams[c.participant] = c.avoided_grams
     return list(views.values())
@@ -178,11 +176,11 @@ def credit_view(session: Session, *, token_id: int) -> CreditView | None:
     decision = session.get(CreditDecisionRow, token_id)
     revocation = session.get(CreditRevocationRow, token_id)
     issued = decision.units if decision is not None and decision.approved else 0
-    retired = credit_queries.retired_units(session, token_id)
+    retired = credit_rows.retired_units(session, token_id)
     revoked = revocation.amount if revocation is not None else 0
     return CreditView(
         row,
-        credit_queries.credit_state(decision, revocation),
+        credit_rows.credit_state(decision, revocation),
         issued,
         issued - retired - revoked,
         retired,

@@ -13,12 +13,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
-from api import queries, trace_queries
 from api.console import PREFIX, units
 from api.console import queries as cq
 from api.console.i18n import COOKIE, LANGS, pick_lang, translator
 from api.console.lineage import lineage_nodes
 from api.deps import SessionDep, SettingsDep, StationId
+from api.queries import rows, trace_rows
 from api.trace_models import BatchPublic
 from ledger.client import Ledger
 
@@ -77,10 +77,10 @@ def cached_batch(session: Session, archive: Path, root: str, count: int) -> Batc
     stamp = (path.stat().st_mtime_ns, path.stat().st_size) if path.is_file() else (0, 0)
     key = (str(path), *stamp, count)
     if key not in _BATCHES:
-        devices = trace_queries.device_directory(session)
+        devices = trace_rows.device_directory(session)
         if len(_BATCHES) >= 64:
             _BATCHES.pop(next(iter(_BATCHES)))
-        _BATCHES[key] = trace_queries.batch(archive, root, count, devices, True)
+        _BATCHES[key] = trace_rows.batch(session, archive, root, count, devices, True)
     return _BATCHES[key]
 
 
@@ -102,7 +102,7 @@ def chain(request: Request) -> JSONResponse:
 
 @router.get("/stations", response_class=HTMLResponse)
 def stations_page(request: Request, session: SessionDep) -> Response:
-    views = [cq.station_view(session, station_id=s.station_id) for s in queries.stations(session)]
+    views = [cq.station_view(session, station_id=s.station_id) for s in rows.stations(session)]
     return render(request, "stations.html", stations=[v for v in views if v])
 
 
@@ -205,10 +205,10 @@ def credit_page(
     if view is None:
         return not_found(request, f"credit {token_id}")
     r = view.row
-    rows = trace_queries.interval_rows(
+    rows = trace_rows.interval_rows(
         session, r.station_id, r.participant, start_from=r.period_start, start_to=r.period_end
     )
-    account = trace_queries.avoided_account(session, r.station_id, r.participant, rows)
+    account = trace_rows.avoided_account(session, r.station_id, r.participant, rows)
     available = {
         rep.readings_root: (settings.archive_dir / f"{rep.readings_root}.json").is_file()
         for _, rep, _ in rows

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Path
 from fastapi.responses import FileResponse
 
 from api.deps import SettingsDep
-from api.errors import NotFound
+from api.errors import documented
+from api.queries import batches
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
 
@@ -18,9 +19,7 @@ Root = Annotated[
 ]
 
 
-@router.get("/{root}", response_class=FileResponse)
+@router.get("/{root}", response_class=FileResponse, responses=documented(404))
 def get_batch(root: Root, settings: SettingsDep) -> FileResponse:
-    path = settings.archive_dir / f"{root}.json"
-    if not path.is_file():
-        raise NotFound(f"no batch file with root {root} in the archive")
+    path = batches.batch_path(archive=settings.archive_dir, root=root)
     return FileResponse(path, media_type="application/json")

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api import queries
-from api.deps import SessionDep
+from api.deps import LeaderDep, SessionDep
+from api.errors import documented
 from api.models import Health
+from api.queries import health as queries
 
 router = APIRouter(prefix="/v1", tags=["health"])
 
 
-@router.get("/health", response_model=Health)
-def health(session: SessionDep) -> Health:
-    cp = queries.checkpoint(session)
-    return Health(
-        status="ok",
-        chain_id=cp.chain_id if cp else None,
-        indexed_block=cp.block_number if cp else None,
-    )
+@router.get("/health", response_model=Health, responses=documented())
+def health(session: SessionDep, leader: LeaderDep) -> Health:
+    return queries.get_health(session=session, leader=leader.is_leader if leader else None)

@@ -4,87 +4,20 @@ station, and credits per token id (live, frozen by a revocation, retired)."""
 from __future__ import annotations
 
 from fastapi import APIRouter
-from web3 import Web3
+from fastapi.responses import Response
 
-from api import credit_queries, queries
-from api.deps import Address, SessionDep
-from api.models import AvoidedBalance, CreditHoldingPublic, EnergyBalance, ParticipantBalances
-from ledger.index.tables import CreditDecisionRow, CreditRevocationRow
+from api.deps import Address, ReadCacheDep, SessionDep
+from api.errors import documented
+from api.models import ParticipantBalances
+from api.queries import participants
 
 router = APIRouter(prefix="/v1/participants", tags=["participants"])
 
 
-@router.get("/{address}/balances", response_model=ParticipantBalances)
-def balances(address: Address, session: SessionDep) -> ParticipantBalances:
-    participant = Web3.to_checksum_address(address)
-    totals = {row[0]: row for row in queries.participant_totals(session, participant)}
-    stations = {s.station_id for s in queries.stations(session)}
-    lines: list[EnergyBalance] = []
-    for station_id in sorted(stations):
-        lease = queries.latest_leases(session, station_id).get(participant)
-        row = totals.get(station_id)
-        if lease is None and row is None:
-            continue
-        _, charged, discharged, stored, losses, avoided, intervals = row or (
-            station_id,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-        )
-        lines.append(
-            EnergyBalance(
-                station_id=station_id,
-                leased_wh=lease.leased_wh if lease else 0,
-                charged_wh=charged,
-                discharged_wh=discharged,
-                balance_wh=stored - discharged,
-                losses_wh=losses,
-                avoided_grams=avoided,
-                intervals=intervals,
-            )
-        )
-    return ParticipantBalances(
-        participant=participant,
-        stations=lines,
-        avoided=_avoided(session, participant),
-        credits=_credits(session, participant),
+@router.get("/{address}/balances", response_model=ParticipantBalances, responses=documented())
+def balances(address: Address, session: SessionDep, cache: ReadCacheDep) -> Response:
+    return cache.json(
+        session,
+        ("balances", address.lower()),
+        lambda: participants.get_balances(session=session, address=address),
     )
-
-
-def _avoided(session: SessionDep, participant: str) -> list[AvoidedBalance]:
-    return [
-        AvoidedBalance(
-            station_id=station_id,
-            avoided_grams=booked,
-            consumed_grams=consumed,
-            unissued_grams=max(booked - consumed, 0),  # the ledger's own rule
-        )
-        for station_id, (booked, consumed) in credit_queries.avoided_totals(
-            session, participant
-        ).items()
-    ]
-
-
-def _credits(session: SessionDep, participant: str) -> list[CreditHoldingPublic]:
-    holdings = credit_queries.participant_holdings(session, participant)
-    rows = credit_queries.credits_by_id(session, list(holdings))
-    lines = []
-    for token_id, (held, retired) in holdings.items():
-        state = credit_queries.credit_state(
-            session.get(CreditDecisionRow, token_id), session.get(CreditRevocationRow, token_id)
-        )
-        row = rows.get(token_id)
-        lines.append(
-            CreditHoldingPublic(
-                token_id=token_id,
-                station_id=row.station_id if row else 0,
-                state=state,
-                live=held if state == "live" else 0,
-                frozen=held if state == "revoked" else 0,
-                retired=retired,
-            )
-        )
-    return lines

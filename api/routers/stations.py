@@ -5,112 +5,50 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlmodel import col, select
+from fastapi.responses import Response
 
-from api import queries
-from api.deps import SessionDep, StationId
-from api.errors import ApiError, NotFound
-from api.models import IntervalPublic, ParticipantIntervalPublic, StationPublic
-from ledger.index.tables import ParticipantIntervalRow, ReportRow, StationRow
+from api.deps import SQL_INT_MAX, ReadCacheDep, SessionDep, StationId
+from api.errors import documented
+from api.models import IntervalPublic, StationPublic
+from api.queries import stations
 
 router = APIRouter(prefix="/v1/stations", tags=["stations"])
 
+Since = Annotated[
+    int | None, Query(alias="from", ge=0, le=SQL_INT_MAX, description="Unix seconds, inclusive.")
+]
+Until = Annotated[int | None, Query(ge=0, le=SQL_INT_MAX, description="Unix seconds, exclusive.")]
 
-def _public(session: SessionDep, row: StationRow) -> StationPublic:
-    count, latest = queries.station_stats(session, row.station_id)
-    return StationPublic(
-        **row.model_dump(exclude={"block_number"}),
-        participants=sorted(queries.latest_leases(session, row.station_id)),
-        latest_interval_start=latest,
-        intervals_on_chain=count,
+
+@router.get("", response_model=list[StationPublic], responses=documented())
+def list_stations(session: SessionDep, cache: ReadCacheDep) -> Response:
+    return cache.json(session, ("stations",), lambda: stations.list_stations(session=session))
+
+
+@router.get("/{station_id}", response_model=StationPublic, responses=documented(404))
+def get_station(station_id: StationId, session: SessionDep, cache: ReadCacheDep) -> Response:
+    return cache.json(
+        session,
+        ("station", station_id),
+        lambda: stations.get_station(session=session, station_id=station_id),
     )
 
 
-@router.get("", response_model=list[StationPublic])
-def list_stations(session: SessionDep) -> list[StationPublic]:
-    return [_public(session, row) for row in queries.stations(session)]
-
-
-@router.get("/{station_id}", response_model=StationPublic)
-def get_station(station_id: StationId, session: SessionDep) -> StationPublic:
-    row = session.get(StationRow, station_id)
-    if row is None:
-        raise NotFound(f"station {station_id} is not registered (or not indexed yet)")
-    return _public(session, row)
-
-
-@router.get("/{station_id}/intervals", response_model=list[IntervalPublic])
+@router.get(
+    "/{station_id}/intervals", response_model=list[IntervalPublic], responses=documented(400, 404)
+)
 def list_intervals(
     station_id: StationId,
     session: SessionDep,
-    from_: Annotated[
-        int | None, Query(alias="from", ge=0, description="Unix seconds, inclusive.")
-    ] = None,
-    to: Annotated[int | None, Query(ge=0, description="Unix seconds, exclusive.")] = None,
+    cache: ReadCacheDep,
+    from_: Since = None,
+    to: Until = None,
     limit: Annotated[int, Query(ge=1, le=2000)] = 500,
-) -> list[IntervalPublic]:
-    if session.get(StationRow, station_id) is None:
-        raise NotFound(f"station {station_id} is not registered (or not indexed yet)")
-    if from_ is not None and to is not None and to <= from_:
-        raise ApiError(f"to ({to}) must be after from ({from_})")
-    query = select(ReportRow).where(ReportRow.station_id == station_id, ReportRow.interval_end > 0)
-    if from_ is not None:
-        query = query.where(ReportRow.interval_start >= from_)
-    if to is not None:
-        query = query.where(ReportRow.interval_start < to)
-    reports = session.exec(query.order_by(col(ReportRow.interval_start)).limit(limit)).all()
-    if not reports:
-        return []
-    starts = [r.interval_start for r in reports]
-    by_key: dict[tuple[int, str], ParticipantIntervalPublic] = {}
-    for p in session.exec(
-        select(ParticipantIntervalRow).where(
-            ParticipantIntervalRow.station_id == station_id,
-            col(ParticipantIntervalRow.interval_start).in_(starts),
-        )
-    ).all():
-        by_key[p.interval_start, p.participant] = ParticipantIntervalPublic(
-            participant=p.participant,
-            charged_wh=p.charged_wh,
-            discharged_wh=p.discharged_wh,
-            curtailed_wh=0,
-            losses_wh=p.losses_wh,
-            avoided_grams=p.avoided_grams,
-            factor_version=p.factor_version,
-        )
-    for c in queries.curtailments(session, station_id, starts):
-        # The ledger bounds attestations by cumulative charge only: one may name a participant
-        # its interval's report did not (essl verify flags it); it is listed all the same.
-        line = by_key.setdefault(
-            (c.interval_start, c.participant),
-            ParticipantIntervalPublic(
-                participant=c.participant,
-                charged_wh=0,
-                discharged_wh=0,
-                curtailed_wh=0,
-                losses_wh=0,
-                avoided_grams=0,
-                factor_version=c.factor_version,
-            ),
-        )
-        line.curtailed_wh = c.curtailed_wh
-        line.avoided_grams += c.avoided_grams
-    by_start: dict[int, list[ParticipantIntervalPublic]] = {}
-    for (start, _), line in by_key.items():
-        by_start.setdefault(start, []).append(line)
-    return [
-        IntervalPublic(
-            station_id=r.station_id,
-            interval_start=r.interval_start,
-            interval_end=r.interval_end,
-            soc_bps=r.soc_bps,
-            soh_bps=r.soh_bps,
-            alarm_bits=r.alarm_bits,
-            readings_root=r.readings_root,
-            reading_count=r.reading_count,
-            tx_hash=r.tx_hash,
-            block_number=r.block_number,
-            participants=sorted(by_start.get(r.interval_start, []), key=lambda x: x.participant),
-        )
-        for r in reports
-    ]
+) -> Response:
+    return cache.json(
+        session,
+        ("intervals", station_id, from_, to, limit),
+        lambda: stations.list_intervals(
+            session=session, station_id=station_id, from_=from_, to=to, limit=limit
+        ),
+    )

@@ -41,9 +41,22 @@ def serve(
     rpc: RpcOption = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    index: Annotated[bool, typer.Option(help="Run the indexer job inside the API.")] = True,
+    index: Annotated[
+        bool,
+        typer.Option(help="Connect to the node and run the indexer job (--no-index: read only)."),
+    ] = True,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="API processes (PostgreSQL only): all serve requests, one at a time runs the "
+            "indexer and the daily settlement job, and another takes over if it dies.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the API (OpenAPI docs at /docs), indexing the chain in the background."""
+    import os
+
     import uvicorn
 
     from api.app import create_app
@@ -51,8 +64,25 @@ def serve(
     from ledger.client import open_ledger
 
     api_settings = get_api_settings()
-    ledger = open_ledger(settings_with(rpc)) if index else None
-    if ledger is None:
+    if not index:
         err.print("serving without the indexer: the tables only change when `essl index` runs")
     out.print(f"console on http://{host}:{port}/console (API docs at /docs)")
+    if workers > 1:
+        if api_settings.database_url.startswith("sqlite"):
+            err.print("[red]error:[/red] --workers needs ESSL_DATABASE_URL on PostgreSQL")
+            raise typer.Exit(2)
+        # Each worker builds its app from the environment (api.app.app_from_env).
+        if rpc:
+            os.environ["ESSL_RPC_URL"] = rpc
+        os.environ["ESSL_CONNECT_NODE"] = "true" if index else "false"
+        uvicorn.run(
+            "api.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+        )
+        return
+    ledger = open_ledger(settings_with(rpc)) if index else None
     uvicorn.run(create_app(api_settings, ledger=ledger), host=host, port=port, log_level="info")

@@ -210,6 +210,29 @@ def test_a_participant_never_sees_another_participants_line(
     assert api.get(f"/v1/settlements/{station}/{PERIOD}", headers=verifier).status_code == 403
 
 
+def test_signatures_that_do_not_recover_are_refused_by_the_response_routes(
+    api: TestClient, world: World, station: int
+) -> None:
+    from tests.api.test_bad_input import UNRECOVERABLE
+
+    run(api, sign_in(api, world.grid_operator), station)
+    headers = sign_in(api, world.participants[0].account)
+    for kind, signature in UNRECOVERABLE.items():
+        for route in ("acknowledge", "dispute"):
+            reply = api.post(
+                f"/v1/settlements/{station}/{PERIOD}/{route}",
+                json={
+                    "version": 1,
+                    "signature_deadline": 2**40,
+                    "signature": signature,
+                    "reason": "x",
+                },
+                headers=headers,
+            )
+            assert reply.status_code == 403, (kind, reply.text)
+            assert "signature" in reply.json()["error"]["message"]
+
+
 def test_unknown_statement_and_bad_parameters(api: TestClient, world: World, station: int) -> None:
     grid = sign_in(api, world.grid_operator)
     missing = api.get(f"/v1/settlements/{station}/{PERIOD + 1}", headers=grid)

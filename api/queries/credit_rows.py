@@ -8,7 +8,7 @@ from collections import defaultdict
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from api.queries import attested_grams
+from api.queries.rows import attested_grams
 from ledger.index.tables import (
     AvoidedConsumedRow,
     CreditDecisionRow,

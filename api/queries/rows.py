@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func
+from sqlalchemy import BigInteger, BindParameter, func, literal
 from sqlmodel import Session, col, select
 
 from ledger.index.tables import (
@@ -13,6 +13,12 @@ from ledger.index.tables import (
     ReportRow,
     StationRow,
 )
+
+
+def big(value: int) -> BindParameter[int]:
+    """`value` bound as BIGINT: PostgreSQL casts a plain bind to the column's INTEGER type and
+    fails above 2^31 - 1, where a BIGINT bind simply matches no row."""
+    return literal(value, BigInteger)
 
 
 def latest_leases(session: Session, station_id: int) -> dict[str, LeaseRow]:

@@ -18,6 +18,7 @@ from api.trace_models import (
     PagePublic,
     ReadingPublic,
 )
+from ledger.index.batches import BatchLeafRow, index_batch
 from ledger.index.tables import (
     CurtailmentRow,
     DeviceKeyRow,
@@ -27,8 +28,6 @@ from ledger.index.tables import (
     ReportRow,
     StationRow,
 )
-from ledger.merkle import MerkleTree
-from ledger.readings import SignedReading
 
 IntervalRow = tuple[ParticipantIntervalRow, ReportRow, CurtailmentRow | None]
 
@@ -146,7 +145,9 @@ def intervals(
             else None,
         )
         if depth >= 4:
-            item.batch = batch(archive, r.readings_root, r.reading_count, devices, depth >= 5)
+            item.batch = batch(
+                session, archive, r.readings_root, r.reading_count, devices, depth >= 5
+            )
         out.append(item)
     return out
 
@@ -163,29 +164,48 @@ def device_directory(session: Session) -> dict[str, DevicePublic]:
 
 
 def batch(
-    archive: Path, root: str, count: int, devices: dict[str, DevicePublic], with_readings: bool
+    session: Session,
+    archive: Path,
+    root: str,
+    count: int,
+    devices: dict[str, DevicePublic],
+    with_readings: bool,
 ) -> BatchPublic:
-    path = archive / f"{root}.json"
+    """The batch from its indexed leaves (ledger.index.batches), indexing its archived file
+    on first use; `available` only when the file is archived and reproduces its root."""
+    indexed = index_batch(session, archive, root)
+    available = indexed is not None and indexed.valid
     result = BatchPublic(
-        root=root, url=f"/v1/batches/{root}", available=path.is_file(), reading_count=count
+        root=root, url=f"/v1/batches/{root}", available=available, reading_count=count
     )
-    if not with_readings or not result.available:
+    if not with_readings or not available:
         return result
-    raw = json.loads(path.read_text())["readings"]
-    signed = [SignedReading.from_dict(r) for r in raw]
-    leaves = [s.leaf() for s in signed]
-    tree = MerkleTree.from_leaf_hashes(leaves)
-    result.readings = [
-        ReadingPublic(
-            index=i,
-            reading=raw[i],
-            device=devices.get(
-                s.reading.device.lower(),
-                DevicePublic(device_id=None, external_code=None, signing_key=s.reading.device),
-            ),
-            leaf="0x" + leaf.hex(),
-            proof=["0x" + h.hex() for h in tree.proof(leaf)],
+    leaves = session.exec(
+        select(  # type: ignore[call-overload]  # columns, not ORM objects: many leaves
+            BatchLeafRow.position,
+            BatchLeafRow.leaf,
+            BatchLeafRow.signer,
+            BatchLeafRow.reading_json,
+            BatchLeafRow.proof_json,
         )
-        for i, (s, leaf) in enumerate(zip(signed, leaves, strict=True))
-    ]
+        .where(BatchLeafRow.root == root)
+        .order_by(col(BatchLeafRow.position))
+    ).all()
+    unknown: dict[str, DevicePublic] = {}
+    readings = []
+    for position, leaf, signer, reading_json, proof_json in leaves:
+        key = signer.lower()
+        device = devices.get(key) or unknown.setdefault(
+            key, DevicePublic(device_id=None, external_code=None, signing_key=signer)
+        )
+        readings.append(
+            ReadingPublic.model_construct(  # the stored values were checked when indexed
+                index=position,
+                reading=json.loads(reading_json),
+                device=device,
+                leaf=leaf,
+                proof=json.loads(proof_json),
+            )
+        )
+    result.readings = readings
     return result

@@ -1,0 +1,196 @@
+"""API read throughput on the demo's data over PostgreSQL: requests/s and p50/p99 latency per
+read route at 16 concurrent clients on loopback, with 1 and 2 worker processes, each route side
+by side with /v1/health in the same run (target: every route >= 40 % of /v1/health's rate).
+Repeated requests are answered from the rendered-answer cache (api/cache.py); the uncached cost
+of the credit trace is measured apart, one client walking every page once.
+
+Needs PostgreSQL: ESSL_BENCH_POSTGRES_URL (or ESSL_TEST_POSTGRES_URL); a scratch database is
+created on that server for the run and dropped after. The chain is a throwaway anvil."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bench.chain import bench_chain
+
+CLIENTS = 16
+REQUESTS = 480  # per route and worker count (30 per client)
+WARMUP = 32
+TARGET_SHARE = 0.40
+
+
+def _scratch_database(server_url: str) -> tuple[str, str]:
+    name = f"essl_bench_{os.getpid()}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return name, make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(server_url: str, name: str) -> None:
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _routes(demo: dict[str, Any], token: str) -> dict[str, tuple[str, dict[str, str]]]:
+    station = demo["stations"][0]
+    gen = demo["participants"][0]["address"]
+    credit = demo["sample_credit_id"]
+    period = demo["settlement"]["period"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    return {
+        "health": ("/v1/health", {}),
+        "stations": ("/v1/stations", {}),
+        "station": (f"/v1/stations/{station}", {}),
+        "intervals": (f"/v1/stations/{station}/intervals?limit=96", {}),
+        "balances": (f"/v1/participants/{gen}/balances", {}),
+        "credit": (f"/v1/credits/{credit}", {}),
+        "factors": ("/v1/emission-factors", {}),
+        "trace_credit": (f"/v1/trace/credits/{credit}", {}),
+        "trace_account": (f"/v1/trace/participants/{gen}?station_id={station}&depth=3", {}),
+        "settlement": (f"/v1/settlements/{station}/{period}", bearer),
+    }
+
+
+async def _load(base: str, path: str, headers: dict[str, str]) -> dict[str, float]:
+    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        for _ in range(WARMUP):
+            (await client.get(path, headers=headers)).raise_for_status()
+        latencies: list[float] = []
+        per_client = REQUESTS // CLIENTS
+
+        async def one_client() -> None:
+            for _ in range(per_client):
+                t0 = time.perf_counter()
+                reply = await client.get(path, headers=headers)
+                latencies.append(time.perf_counter() - t0)
+                reply.raise_for_status()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one_client() for _ in range(CLIENTS)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1),
+        "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 1),
+    }
+
+
+def _cold(base: str, path: str) -> dict[str, float]:
+    """First answers (nothing rendered yet): one client walks every page of the trace."""
+    pages = httpx.get(base + path, timeout=60).json()["paging"]["pages"]
+    times = []
+    for page in range(2, pages + 1):
+        t0 = time.perf_counter()
+        httpx.get(f"{base}{path}?page={page}", timeout=60).raise_for_status()
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    return {
+        "pages": len(times),
+        "p50_ms": round(times[len(times) // 2] * 1000, 1),
+        "max_ms": round(times[-1] * 1000, 1),
+        "mean_ms": round(sum(times) / len(times) * 1000, 1),
+    }
+
+
+def _serve(workers: int, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    essl = str(Path(sys.executable).parent / "essl")
+    command = [essl, "api", "serve", "--no-index", "--port", str(port), "--workers", str(workers)]
+    return subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+
+
+def _wait_up(base: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the API exited with {proc.returncode}")
+        try:
+            if httpx.get(base + "/v1/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("the API did not come up")
+
+
+def run(progress: bool = True) -> dict[str, Any]:
+    from api.auth import Actor, make_token
+    from api.db import create_all
+    from api.settings import ApiSettings
+    from devnet.anvil import free_port
+    from devnet.demo import run_demo
+    from devnet.world import demo_world
+    from ledger.index.batches import index_archived
+
+    server_url = os.environ.get("ESSL_BENCH_POSTGRES_URL") or os.environ.get(
+        "ESSL_TEST_POSTGRES_URL"
+    )
+    if not server_url:
+        raise SystemExit("set ESSL_BENCH_POSTGRES_URL to a PostgreSQL server URL")
+    say = print if progress else (lambda *_: None)
+    name, url = _scratch_database(server_url)
+    figures: dict[str, Any] = {"clients": CLIENTS, "requests_per_route": REQUESTS}
+    try:
+        with bench_chain() as ledger, tempfile.TemporaryDirectory() as tmp:
+            settings = ledger.settings.model_copy(
+                update={"database_url": url, "state_dir": Path(tmp) / "state"}
+            )
+            say("running the demo world into a scratch PostgreSQL database ...")
+            demo = run_demo(settings, port=0, progress=None)
+            engine = create_engine(url)
+            create_all(engine)
+            say(f"indexed {index_archived(engine, Path(demo['archive']))} batch files")
+            engine.dispose()
+            api_settings = ApiSettings()
+            actor = Actor(demo_world().regulator.address, frozenset({"regulator"}), 2**40)
+            token = make_token(api_settings, actor, ledger.chain_id)
+            routes = _routes(demo, token)
+            env = {
+                **os.environ,
+                "ESSL_DATABASE_URL": url,
+                "ESSL_ARCHIVE_DIR": demo["archive"],
+                "ESSL_CONNECT_NODE": "false",
+            }
+            for workers in (1, 2):
+                port = free_port()
+                base = f"http://127.0.0.1:{port}"
+                proc = _serve(workers, port, env, Path(tmp) / f"api-{workers}.log")
+                try:
+                    _wait_up(base, proc)
+                    figures[f"workers_{workers}_trace_credit_uncached"] = _cold(
+                        base, routes["trace_credit"][0]
+                    )
+                    results = {}
+                    for route, (path, headers) in routes.items():
+                        results[route] = asyncio.run(_load(base, path, headers))
+                        say(f"{workers} worker(s) {route:>14}: {results[route]}")
+                    health = results["health"]["rps"]
+                    for r in results.values():
+                        r["share_of_health"] = round(r["rps"] / health, 2)
+                    figures[f"workers_{workers}"] = results
+                    figures[f"workers_{workers}_all_routes_meet_target"] = all(
+                        r["share_of_health"] >= TARGET_SHARE for r in results.values()
+                    )
+                finally:
+                    proc.terminate()
+                    proc.wait(timeout=20)
+    finally:
+        _drop_database(server_url, name)
+    return figures
