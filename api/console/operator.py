@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from api.console import PREFIX
 from api.console.participant import signed_in
 from api.console.routes import render
-from api.deps import ChainIdDep, SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep
 from api.queries import rows
 from ledger.index.tables import (
     ChainEvent,
@@ -103,10 +103,9 @@ def operator_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    chain_id: ChainIdDep,
     essl_token: Annotated[str | None, Cookie()] = None,
 ) -> Response:
-    actor = signed_in(settings, essl_token, chain_id)
+    actor = signed_in(request, settings, essl_token)
     if actor is None:
         return render(request, "signin.html")
     if not actor.has(*ROLES):

@@ -15,8 +15,8 @@ from sqlmodel import col, select
 from api.auth import Actor, read_token
 from api.console import PREFIX
 from api.console.routes import chain_config, render
-from api.deps import ChainIdDep, SessionDep, SettingsDep
-from api.errors import Unauthorized
+from api.deps import SessionDep, SettingsDep, get_chain_id
+from api.errors import Unauthorized, Unavailable
 from api.queries import credit_rows, rows
 from ledger.index.tables import SettlementAnchorRow
 
@@ -28,18 +28,24 @@ class SessionRequest(BaseModel):
     token: str
 
 
-def signed_in(settings: SettingsDep, token: str | None, chain_id: int) -> Actor | None:
+def signed_in(request: Request, settings: SettingsDep, token: str | None) -> Actor | None:
+    """The visitor's actor from its token cookie; None (the sign-in page) without a valid
+    token, or while the API does not know its chain yet (no token can be checked then)."""
     if not token:
         return None
     try:
-        return read_token(settings, token, chain_id)
-    except Unauthorized:
+        return read_token(settings, token, get_chain_id(request))
+    except (Unauthorized, Unavailable):
         return None
 
 
 @router.post("/session")
-def start_session(body: SessionRequest, settings: SettingsDep, chain_id: ChainIdDep) -> Response:
+def start_session(body: SessionRequest, request: Request, settings: SettingsDep) -> Response:
     """Keep a valid API token (from /v1/auth/token) in an HttpOnly cookie for the pages."""
+    try:
+        chain_id = get_chain_id(request)
+    except Unavailable as exc:  # no token can be valid before the API knows its chain
+        raise Unauthorized(str(exc)) from None
     actor = read_token(settings, body.token, chain_id)  # 401 JSON for a bad one
     reply = JSONResponse({"address": actor.address})
     reply.set_cookie(
@@ -65,10 +71,9 @@ def my_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    chain_id: ChainIdDep,
     essl_token: Annotated[str | None, Cookie()] = None,
 ) -> Response:
-    actor = signed_in(settings, essl_token, chain_id)
+    actor = signed_in(request, settings, essl_token)
     if actor is None:
         return render(request, "signin.html")
     who = actor.address
