@@ -70,6 +70,18 @@ class StatementHeader(BaseModel):
     terms_hash: str
     root: str
     state: StateName
+    loss_source: Literal["efficiency", "measured"] = Field(
+        description="How the station's losses were found: from the terms' measured round-trip "
+        "efficiency, or measured."
+    )
+    loss_efficiency_ppm: int | None = Field(
+        description="The terms' measured round-trip efficiency the losses were priced at (ppm); "
+        "null when the losses were measured."
+    )
+    registry_efficiency_bps: int | None = Field(
+        description="The station's registered round-trip efficiency: the ledger's upper bound on "
+        "what can be discharged per Wh charged, not a loss measure, so it may differ."
+    )
 
 
 class StatementPublic(StatementHeader):

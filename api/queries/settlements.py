@@ -29,6 +29,7 @@ from ledger.index.tables import (
     SettlementAnchorRow,
     SettlementResponseRow,
     SettlementTransitionRow,
+    StationRow,
 )
 from ledger.settlement import Statement
 from ledger.settlement.anchor import (
@@ -97,7 +98,10 @@ def _line(line: Line, responses: dict[str, int]) -> LinePublic:
     )
 
 
-def _header(statement: Statement, period: int, version: int, state: StateName) -> StatementHeader:
+def _header(
+    session: Session, statement: Statement, period: int, version: int, state: StateName
+) -> StatementHeader:
+    station = session.get(StationRow, statement.station_id)
     return StatementHeader(
         station_id=statement.station_id,
         period=period,
@@ -109,6 +113,9 @@ def _header(statement: Statement, period: int, version: int, state: StateName) -
         terms_hash="0x" + statement.terms_hash.hex(),
         root="0x" + statement.root.hex(),
         state=state,
+        loss_source=statement.loss_source,
+        loss_efficiency_ppm=statement.loss_efficiency_ppm,
+        registry_efficiency_bps=station.round_trip_efficiency_bps if station else None,
     )
 
 
@@ -155,7 +162,7 @@ def get_statement(
         wanted = actor.address
     state = _state(session, ledger, station_id, period, number)
     responses = _responses(session, station_id, period, number)
-    header = _header(statement, period, number, state)
+    header = _header(session, statement, period, number, state)
     if wanted is None:
         return StatementPublic(
             **header.model_dump(),

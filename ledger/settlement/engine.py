@@ -143,6 +143,7 @@ def settle(
         loss_source=source,
         lines=lines,
         totals=totals,
+        loss_efficiency_ppm=terms.efficiency_ppm if source == "efficiency" else None,
     )
 
 

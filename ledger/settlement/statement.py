@@ -122,6 +122,10 @@ class Statement:
     loss_source: LossSource
     lines: tuple[Line, ...]  # sorted by participant address ascending
     totals: Totals
+    # The terms' measured round-trip efficiency the losses were computed at (None when the
+    # losses were measured). It is not the registry's round-trip efficiency: that one is the
+    # ledger's upper bound on discharge per Wh charged, not a loss measure (docs/settlement.md).
+    loss_efficiency_ppm: int | None = None
 
     @cached_property
     def _tree(self) -> MerkleTree:
@@ -148,13 +152,20 @@ class Statement:
         return self._tree.proof(self.leaf_for(participant))
 
     def to_csv(self) -> str:
-        """Header, one row per line, then a TOTAL row. Money in minor units, energy in Wh."""
+        """Header, one row per line, then a TOTAL row. Money in minor units, energy in Wh; the
+        last column says how the losses were found: `efficiency <ppm>` (the terms' measured
+        round trip) or `measured`."""
+        basis = (
+            "measured"
+            if self.loss_efficiency_ppm is None
+            else f"efficiency {self.loss_efficiency_ppm}"
+        )
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["participant", *TOTAL_FIELDS])
+        writer.writerow(["participant", *TOTAL_FIELDS, "loss_basis"])
         for line in self.lines:
-            writer.writerow([line.participant, *(getattr(line, n) for n in TOTAL_FIELDS)])
-        writer.writerow(["TOTAL", *(getattr(self.totals, n) for n in TOTAL_FIELDS)])
+            writer.writerow([line.participant, *(getattr(line, n) for n in TOTAL_FIELDS), basis])
+        writer.writerow(["TOTAL", *(getattr(self.totals, n) for n in TOTAL_FIELDS), basis])
         return out.getvalue()
 
     def to_dict(self) -> dict[str, Any]:
@@ -167,6 +178,7 @@ class Statement:
             "terms_hash": "0x" + self.terms_hash.hex(),
             "currency": self.currency,
             "loss_source": self.loss_source,
+            "loss_efficiency_ppm": self.loss_efficiency_ppm,
             "lines": [line.to_dict() for line in self.lines],
             "totals": self.totals.to_dict(),
             "root": "0x" + self.root.hex(),
@@ -194,6 +206,7 @@ class Statement:
                 loss_source=d["loss_source"],
                 lines=lines,
                 totals=Totals(**d["totals"]),
+                loss_efficiency_ppm=d.get("loss_efficiency_ppm"),
             )
             claimed_root = d.get("root")
         except (KeyError, TypeError, ValueError) as exc:

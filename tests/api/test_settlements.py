@@ -153,6 +153,13 @@ def test_operator_runs_and_everyone_reads_what_they_may(
     assert table.status_code == 200 and table.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(table.text)))
     assert rows[0][0] == "participant" and rows[-1][0] == "TOTAL" and len(rows) == 7
+    # Losses at the terms' measured round trip; the registry's efficiency is the ledger's
+    # bound, shown beside it so the two numbers are not mistaken for each other.
+    assert (body["loss_source"], body["registry_efficiency_bps"]) == (
+        "efficiency",
+        world.station.round_trip_efficiency_bps,
+    )
+    assert {r[-1] for r in rows[1:]} == {f"efficiency {body['loss_efficiency_ppm']}"}
 
     gen = world.participants[0]
     mine = api.get(f"/v1/settlements/{station}/{PERIOD}", headers=sign_in(api, gen.account))

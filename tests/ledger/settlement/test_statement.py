@@ -52,12 +52,14 @@ def test_lookup_ignores_address_case_and_rejects_strangers(statement: Statement)
 
 def test_csv_has_header_one_row_per_line_and_totals(statement: Statement) -> None:
     rows = list(csv.reader(io.StringIO(statement.to_csv())))
-    assert rows[0][0] == "participant" and rows[0][-1] == "net"
+    assert rows[0][0] == "participant" and rows[0][-2:] == ["net", "loss_basis"]
     assert len(rows) == 1 + len(statement.lines) + 1
     assert {len(r) for r in rows} == {len(rows[0])}
     assert [r[0] for r in rows[1:-1]] == [line.participant for line in statement.lines]
     assert rows[-1][0] == "TOTAL"
-    assert int(rows[-1][-1]) == statement.totals.net == sum(int(r[-1]) for r in rows[1:-1])
+    assert int(rows[-1][-2]) == statement.totals.net == sum(int(r[-2]) for r in rows[1:-1])
+    assert statement.loss_source == "efficiency"
+    assert {r[-1] for r in rows[1:]} == {f"efficiency {statement.loss_efficiency_ppm}"}
 
 
 def test_json_round_trips_and_is_canonical(statement: Statement) -> None:
