@@ -5,6 +5,7 @@ sees its own accounts and settlement lines; it cannot read another participant's
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -28,13 +29,18 @@ window.ethereum = {
     if (method === "eth_requestAccounts" || method === "eth_accounts") return [ADDRESS];
     if (method === "personal_sign") return await window.esslWalletSign(params[0]);
     if (method === "eth_signTypedData_v4") return await window.esslWalletSignTyped(params[1]);
+    if (method === "eth_sendTransaction") return await window.esslWalletSend(params[0]);
     throw new Error(`unsupported ${method}`);
   },
 };
 """
 
 
-def sign_in(page: Any, key: bytes, address: str) -> None:
+def sign_in(
+    page: Any, key: bytes, address: str, send: Callable[[dict[str, str]], str] | None = None
+) -> None:
+    """Sign in through the injected wallet; `send` answers eth_sendTransaction if given."""
+
     def wallet_sign(message_hex: str) -> str:
         signed = Account.sign_message(encode_defunct(hexstr=message_hex), key)
         return "0x" + bytes(signed.signature).hex()
@@ -45,6 +51,8 @@ def sign_in(page: Any, key: bytes, address: str) -> None:
 
     page.expose_function("esslWalletSign", wallet_sign)
     page.expose_function("esslWalletSignTyped", wallet_sign_typed)
+    if send is not None:
+        page.expose_function("esslWalletSend", send)
     page.add_init_script(PROVIDER.replace("ADDRESS", repr(address)))
     page.goto("/console/me")
     page.locator("#sign-in").click()

@@ -1,8 +1,14 @@
 // Checking one batch file (runs in a Web Worker, or in the page when workers are unavailable):
 // recompute the Merkle root of its readings with @openzeppelin/merkle-tree and recover every
 // device signature (EIP-712) with ethers. Inputs and outputs are plain data.
-import { Signature, TypedDataEncoder, concat, keccak256, recoverAddress } from "ethers";
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+//
+// Each reading is ABI-encoded once (ethers' AbiCoder, the 21 leaf values): its first 18 words
+// are also the EIP-712 encodeData of the Reading struct (every field is static), so the struct
+// hash and the leaf hash (StandardMerkleTree's keccak256(keccak256(abi.encode(values)))) share
+// one encoding, and the tree is built by @openzeppelin/merkle-tree's SimpleMerkleTree over those
+// leaf hashes (same sorted leaves and node hash as StandardMerkleTree.of, so the same root).
+import { AbiCoder, ParamType, Signature, TypedDataEncoder, concat, dataSlice, id, keccak256, recoverAddress } from "ethers";
+import { SimpleMerkleTree } from "@openzeppelin/merkle-tree";
 
 // The device reading, as ledger/readings.py defines it (EIP-712 struct and Merkle leaf).
 export const READING_FIELDS = [
@@ -14,7 +20,19 @@ export const READING_FIELDS = [
 ];
 export const LEAF_TYPES = [...READING_FIELDS.map(([, t]) => t), "bytes32", "bytes32", "uint8"];
 export const READING_TYPES = { Reading: READING_FIELDS.map(([name, type]) => ({ name, type })) };
-const encoder = TypedDataEncoder.from(READING_TYPES);
+const READING_TYPEHASH = id(TypedDataEncoder.from(READING_TYPES).encodeType("Reading"));
+const STRUCT_BYTES = READING_FIELDS.length * 32;
+const abi = AbiCoder.defaultAbiCoder();
+const LEAF_PARAMS = LEAF_TYPES.map((t) => ParamType.from(t)); // parsed once, not per reading
+
+/** The reading's EIP-712 struct hash and its Merkle leaf hash, from one ABI encoding. */
+export function readingHashes(values) {
+  const encoded = abi.encode(LEAF_PARAMS, values);
+  return {
+    structHash: keccak256(concat([READING_TYPEHASH, dataSlice(encoded, 0, STRUCT_BYTES)])),
+    leaf: keccak256(keccak256(encoded)),
+  };
+}
 
 function leafValues(r) {
   const sig = r.signature;
@@ -53,14 +71,18 @@ export async function checkBatchFile(job, fetchFn = globalThis.fetch.bind(global
   if (readings.length !== job.readingCount) {
     failures.push(`${label}: ${readings.length} readings in the file, the chain says ${job.readingCount}`);
   }
-  let values;
+  let hashes;
   try {
-    values = readings.map(leafValues);
+    hashes = readings.map((r) => readingHashes(leafValues(r)));
   } catch (err) {
-    failures.push(`${label}: malformed reading (${err.message})`);
+    failures.push(`${label}: malformed reading (${err.shortMessage || err.message})`);
     return { checks, failures };
   }
-  const tree = StandardMerkleTree.of(values, LEAF_TYPES);
+  if (!hashes.length) {
+    failures.push(`${label}: the batch file has no readings`);
+    return { checks, failures };
+  }
+  const tree = SimpleMerkleTree.of(hashes.map((h) => h.leaf));
   if (tree.root.toLowerCase() !== root.toLowerCase()) {
     failures.push(`${label}: Merkle root recomputed from the file is ${tree.root}, the chain holds ${root}`);
   } else {
@@ -71,8 +93,8 @@ export async function checkBatchFile(job, fetchFn = globalThis.fetch.bind(global
   for (const [i, r] of readings.entries()) {
     let signer = null;
     try {
-      // EIP-712: keccak256(0x1901 || domainSeparator || hashStruct(reading)), ethers' encoder.
-      const digest = keccak256(concat(["0x1901", job.separator, encoder.hashStruct("Reading", r)]));
+      // EIP-712: keccak256(0x1901 || domainSeparator || hashStruct(reading)), one ABI encoding (above).
+      const digest = keccak256(concat(["0x1901", job.separator, hashes[i].structHash]));
       signer = signerOf(digest, r.signature);
     } catch (err) {
       signer = null;

@@ -1,8 +1,8 @@
 // A Web Worker that checks batch files for the page (see batchcheck.js). Signatures are
 // recovered with tiny-secp256k1 (libsecp256k1 in WebAssembly, several times faster than pure
-// JavaScript); the address is keccak256 of the public key, with ethers.
+// JavaScript); the address is the last 20 bytes of keccak256 of the public key (ethers' keccak256).
 import { recover } from "tiny-secp256k1";
-import { Signature, computeAddress, getBytes, hexlify } from "ethers";
+import { Signature, dataSlice, getBytes, keccak256 } from "ethers";
 import { checkBatchFile } from "./batchcheck.js";
 
 function wasmSigner(digest, signature) {
@@ -10,7 +10,7 @@ function wasmSigner(digest, signature) {
   const compact = getBytes(sig.r + sig.s.slice(2));
   const pub = recover(getBytes(digest), compact, sig.yParity, false);
   if (!pub) throw new Error("signature does not recover");
-  return computeAddress(hexlify(pub)).toLowerCase();
+  return dataSlice(keccak256(pub.subarray(1)), 12).toLowerCase();
 }
 
 self.onmessage = async (event) => {
