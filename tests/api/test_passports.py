@@ -12,7 +12,8 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
 
 from api.app import create_app
 from api.settings import ApiSettings
@@ -20,6 +21,7 @@ from devnet.passport_demo import EV_ID, SECOND_LIFE_ID, run_passport_story, stor
 from devnet.world import World, register_world
 from ledger.client import Ledger
 from ledger.index.indexer import Indexer
+from ledger.index.passport_tables import PASSPORT_TABLES, PassportRow, PassportSnapshotRow
 from ledger.passport_model import assess
 from ledger.passports import PassportsClient
 
@@ -114,3 +116,24 @@ def test_export_gives_the_public_set_to_anyone_and_the_dynamic_set_to_the_owner(
     condition = full["PerformanceAndDurability"]["batteryCondition"]
     assert condition["numberOfFullCycles"]["numberOfFullCyclesValue"] == last.cycle_count
     assert story.get(url, headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
+def test_a_reorg_that_drops_the_story_removes_its_passport_rows(
+    ledger: Ledger, world: World, engine: Engine, tmp_path: Path
+) -> None:
+    station = register_world(ledger, world)
+    indexer = Indexer(ledger, engine)
+    indexer.run_once()
+    before = ledger.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    run_passport_story(ledger, world, station, tmp_path / "archive", days=1, period_s=3600)
+    indexer.run_once()
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(PassportRow)).one() == 4
+        assert s.exec(select(func.count()).select_from(PassportSnapshotRow)).one() == 3
+    mined = ledger.w3.eth.block_number
+    ledger.w3.provider.make_request("evm_revert", [before])  # type: ignore[arg-type]
+    ledger.w3.provider.make_request("anvil_mine", [hex(mined - ledger.w3.eth.block_number + 1)])  # type: ignore[arg-type]
+    assert indexer.run_once().rewound_to is not None
+    with Session(engine) as s:
+        for table in PASSPORT_TABLES:
+            assert s.exec(select(func.count()).select_from(table)).one() == 0, table.__tablename__
