@@ -121,21 +121,20 @@ def _base(session: Session, row: PassportRow) -> dict[str, Any]:
 def list_passports(
     *, session: Session, station_id: int | None, limit: int, offset: int
 ) -> list[PassportSummaryPublic]:
-    rows = session.exec(
-        select(PassportRow)
-        .order_by(col(PassportRow.block_number), col(PassportRow.log_index))
-        .offset(offset)
-        .limit(limit if station_id is None else None)
-    ).all()
+    """In creation order; with `station_id`, only the packs installed there now (the offset
+    counts those)."""
+    query = select(PassportRow).order_by(col(PassportRow.block_number), col(PassportRow.log_index))
+    if station_id is None:
+        query = query.offset(offset).limit(limit)
     out = []
-    for row in rows:
+    for row in session.exec(query).all():
         installed = _installed(session, row.passport)
         here = installed.station_id if installed else None
         if station_id is not None and here != station_id:
             continue
         owner, _ = _custody_now(session, row)
         out.append(PassportSummaryPublic(**_base(session, row), owner=owner, station_id=here))
-    return out[:limit]
+    return out if station_id is None else out[offset : offset + limit]
 
 
 def get_passport(*, session: Session, ref: str) -> PassportPublic:

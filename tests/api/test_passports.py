@@ -73,6 +73,10 @@ def test_passport_shows_status_lineage_custody_and_installation_as_the_chain_has
     assert old["successor"] == "0x" + on_chain.key.hex() and old["closed"] is True
     listed = story.get("/v1/passports", params={"station_id": on_chain.station_id}).json()
     assert SECOND_LIFE_ID in [p["passport_id"] for p in listed] and len(listed) == 3
+    page = story.get("/v1/passports", params={"station_id": on_chain.station_id, "offset": 2})
+    assert [p["passport_id"] for p in page.json()] == [listed[2]["passport_id"]]
+    everything = story.get("/v1/passports").json()
+    assert {p["passport_id"] for p in everything} == {p["passport_id"] for p in listed} | {EV_ID}
     assert story.get("/v1/passports/urn:iso15459:NOPE").status_code == 404
 
 

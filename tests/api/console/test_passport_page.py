@@ -1,6 +1,7 @@
-"""The passport page in Chromium over the session demo (whose world tells the battery story):
-the public view for anyone, matching the chain; the health charts only for a signed-in
-visitor with a legitimate interest (the station operator), not for another participant."""
+"""The passport page in Chromium over the console tests' shared demo (its world tells the
+battery story): the public view for anyone, matching the chain; the health charts only for a
+signed-in visitor with a legitimate interest (the station operator), not for another
+participant."""
 
 from __future__ import annotations
 
