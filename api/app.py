@@ -28,6 +28,7 @@ from api.routers import (
     factors,
     health,
     participants,
+    passports,
     reports,
     settlements,
     stations,
@@ -143,6 +144,7 @@ def create_app(
         auth_routes,
         settlements,
         trace,
+        passports,
     ):
         app.include_router(module.router)
     mount_console(app)  # the web console under /console

@@ -43,6 +43,7 @@ ROLE_NAMES = {
     "REGULATOR_ROLE": "regulator",
     "VERIFIER_ROLE": "verifier",
     "PARTICIPANT_ROLE": "participant",
+    "RECYCLER_ROLE": "recycler",
 }
 STATEMENT = "Sign in to ESS Ledger. This request will not trigger a transaction or cost gas."
 ALGORITHM = "HS256"

@@ -153,3 +153,44 @@ def require_statement_reader(
 
 StationOperatorDep = Annotated[Actor, Depends(require_station_operator)]
 StatementReaderDep = Annotated[Actor, Depends(require_statement_reader)]
+
+# -- battery passports -------------------------------------------------------------------------
+
+PassportRef = Annotated[
+    str,
+    Path(
+        pattern=r"^[\x21-\x7e]{1,256}$",
+        description="ISO/IEC 15459 passport id (e.g. urn:iso15459:...) or its 0x key.",
+    ),
+]
+
+
+def get_optional_actor(
+    request: Request,
+    settings: SettingsDep,
+    authorization: Annotated[str | None, Header(description="Bearer token.")] = None,
+) -> Actor | None:
+    """The signed-in caller, or None without an Authorization header (a bad token is 401)."""
+    if authorization is None:
+        return None
+    return get_current_actor(request, settings, authorization)
+
+
+OptionalActor = Annotated[Actor | None, Depends(get_optional_actor)]
+
+
+def require_passport_reader(
+    passport: PassportRef, actor: CurrentActor, session: SessionDep
+) -> Actor:
+    """Annex XIII legitimate interest in the passport in the path (404 when unknown)."""
+    from api.queries.passports import may_read_health, passport_row
+
+    if not may_read_health(session=session, actor=actor, row=passport_row(session, passport)):
+        raise Forbidden(
+            f"{actor.address} is not the owner, holder, station operator, a recycler or a "
+            f"regulator of passport {passport}"
+        )
+    return actor
+
+
+PassportReaderDep = Annotated[Actor, Depends(require_passport_reader)]

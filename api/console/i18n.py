@@ -202,6 +202,78 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The on-chain ledger of shared battery stations: each participant's energy account, "
         "carbon credits and their lineage down to the signed meter readings.",
     ),
+    # battery passports (api/console/passport.py)
+    "passports": ("电池护照", "Battery passports"),
+    "passport": ("电池护照", "Battery passport"),
+    "passport_intro": (
+        "每个电池包的身份、状态、前序护照（梯次利用）、流转足迹与安装记录，均来自链上事件；"
+        "健康数据仅向所有者、持有者、电站运营方、回收方和监管方开放（欧盟 2023/1542 附件 XIII）。",
+        "Each pack's identity, status, predecessor chain (second life), custody and installations, "
+        "from the chain's events; health data only for the owner, holder, station operator, "
+        "recycler and regulator (EU 2023/1542 Annex XIII).",
+    ),
+    "passport_id": ("护照编号（ISO/IEC 15459）", "Passport id (ISO/IEC 15459)"),
+    "gbt_code": ("GB/T 34014 编码", "GB/T 34014 code"),
+    "original_code": ("原始编码", "Original code"),
+    "category": ("类别", "Category"),
+    "status": ("状态", "Status"),
+    "owner": ("所有者", "Owner"),
+    "holder": ("持有者", "Holder"),
+    "closed": ("已关闭", "closed"),
+    "no_passports": ("尚无电池护照。", "No battery passports yet."),
+    "manufacturer": ("制造商", "Manufacturer"),
+    "chemistry": ("化学体系", "Chemistry"),
+    "rated_capacity": ("额定能量", "Rated energy"),
+    "nominal_voltage": ("标称电压", "Nominal voltage"),
+    "expected_cycles": ("预期循环寿命", "Expected cycle life"),
+    "manufactured": ("生产日期", "Manufactured"),
+    "carbon_footprint": ("碳足迹", "Carbon footprint"),
+    "authority_documents": ("仅限主管机关的文件（哈希）", "Authority-only documents (hash)"),
+    "predecessor_chain": ("前序护照链", "Predecessor chain"),
+    "successor": ("后继护照", "Successor"),
+    "timeline": ("流转足迹与安装记录", "Custody and installation timeline"),
+    "event": ("事件", "Event"),
+    "detail": ("详情", "Detail"),
+    "ev_created": ("创建护照", "Passport created"),
+    "ev_custody": ("所有权/持有变更", "Custody changed"),
+    "ev_installed": ("安装入站", "Installed"),
+    "ev_removed": ("从电站移除", "Removed"),
+    "ev_status": ("状态变更", "Status changed"),
+    "ev_repair": ("维修记录", "Repair recorded"),
+    "health": ("健康状态", "Health"),
+    "health_restricted": (
+        "健康数据（SOH、循环、吞吐量、温度、不良事件）仅向具有合法利益的相关方开放。",
+        "Health data (SOH, cycles, throughput, temperatures, negative events) is for those "
+        "with a legitimate interest only.",
+    ),
+    "sign_in_first": ("请先登录", "Sign in first"),
+    "no_snapshots": ("尚无健康快照。", "No health snapshots yet."),
+    "cycles_throughput": ("循环次数与累计充放电量", "Cycle count and energy throughput"),
+    "temperatures": ("电芯温度（最低/最高）", "Cell temperatures (min / max)"),
+    "temp_min": ("最低温度", "Min temperature"),
+    "temp_max": ("最高温度", "Max temperature"),
+    "assessment": ("残值评估与安全预警（模型 v1）", "Residual value and safety (model v1)"),
+    "output": ("输出", "Output"),
+    "value": ("数值", "Value"),
+    "rule": ("规则", "Rule"),
+    "inputs": ("输入", "Inputs"),
+    "snapshots": ("每日健康快照", "Daily health snapshots"),
+    "negative_events": ("深放/过充/过温", "Deep discharge / overcharge / over-temp"),
+}
+
+PASSPORT_STATUS = {
+    "none": ("无", "none"),
+    "original": ("原始", "original"),
+    "reused": ("再使用", "re-used"),
+    "repurposed": ("梯次利用", "repurposed"),
+    "remanufactured": ("再制造", "remanufactured"),
+    "waste": ("废弃", "waste"),
+}
+PASSPORT_CATEGORY = {
+    "ev": ("电动汽车电池", "EV battery"),
+    "industrial": ("工业电池", "industrial battery"),
+    "lmt": ("轻型交通工具电池", "LMT battery"),
+    "sli": ("起动电池", "SLI battery"),
 }
 
 KINDS = {0: ("电能表", "revenue meter"), 1: ("电池管理系统 BMS", "BMS"), 2: ("网关", "gateway")}
@@ -235,3 +307,9 @@ class Translator:
 
     def state(self, state: str) -> str:
         return STATES.get(state, (state, state))[self._i]
+
+    def passport_status(self, status: str) -> str:
+        return PASSPORT_STATUS.get(status, (status, status))[self._i]
+
+    def passport_category(self, category: str) -> str:
+        return PASSPORT_CATEGORY.get(category, (category, category))[self._i]

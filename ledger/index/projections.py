@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from ledger.index.credit_projections import CREDIT_PROJECTIONS
 from ledger.index.events import EventMeta, Projection
+from ledger.index.passport_projections import PASSPORT_PROJECTIONS
 from ledger.index.settlement_projections import SETTLEMENT_PROJECTIONS
 from ledger.index.tables import (
     CurtailmentRow,
@@ -202,4 +203,5 @@ PROJECTIONS: dict[str, Projection] = {
     "CurtailmentAttested": curtailment_attested,
     **CREDIT_PROJECTIONS,
     **SETTLEMENT_PROJECTIONS,
+    **PASSPORT_PROJECTIONS,
 }

@@ -7,6 +7,8 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Text
 from sqlmodel import Field, SQLModel
 
+from ledger.index.passport_tables import PASSPORT_TABLES
+
 
 class Checkpoint(SQLModel, table=True):
     __tablename__ = "index_checkpoint"
@@ -366,5 +368,6 @@ BLOCK_TABLES: tuple[type[SQLModel], ...] = (
     SettlementAnchorRow,
     SettlementResponseRow,
     SettlementTransitionRow,
+    *PASSPORT_TABLES,
     SeenBlock,
 )

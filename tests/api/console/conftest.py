@@ -35,7 +35,14 @@ CHROMIUM_FLAGS = [
 ]
 SCREENSHOTS = os.environ.get("ESSL_CONSOLE_SCREENSHOTS")  # a directory, e.g. docs/console
 BUNDLES = Path(__file__).parents[3] / "api" / "console" / "static" / "dist"
-BUNDLE_FILES = ("verify.js", "verify-worker.js", "charts.js", "signin.js", "wallet.js")
+BUNDLE_FILES = (
+    "verify.js",
+    "verify-worker.js",
+    "charts.js",
+    "signin.js",
+    "wallet.js",
+    "passport-charts.js",
+)
 
 
 def chromium_path() -> str | None:
