@@ -74,9 +74,11 @@ def export_passport(
             "authorityDocumentsHash": "0x" + params.attributes_hash.hex(),
         },
     }
+    # Status is public here, as the API's passport view shows it: the chain's events are
+    # public anyway, and a buyer of a second-life pack needs it (docs/passport.md).
+    general["batteryStatus"] = p.status.name.capitalize()
     if public_only:
         return out
-    general["batteryStatus"] = p.status.name.capitalize()
     series = [a.snapshot for a in client.snapshots(key)]
     if not series:
         return out

@@ -111,7 +111,7 @@ def test_export_gives_the_public_set_to_anyone_and_the_dynamic_set_to_the_owner(
     public: dict[str, Any] = story.get(url).json()
     assert public["accessLevel"] == "public"
     assert "batteryCondition" not in public["PerformanceAndDurability"]
-    assert "batteryStatus" not in public["GeneralProductInformation"]
+    assert public["GeneralProductInformation"]["batteryStatus"] == "Repurposed"  # public
     stranger = story.get(url, headers=_token(story, world.participants[0].account)).json()
     assert stranger["accessLevel"] == "public"
     full = story.get(url, headers=_token(story, world.station_operator)).json()

@@ -54,7 +54,7 @@ def test_export_uses_battery_pass_names_and_respects_access_levels(ledger: Ledge
 
     public = export_passport(pa.admin, new, public_only=True)
     assert public["accessLevel"] == "public"
-    assert "batteryStatus" not in public["GeneralProductInformation"]
+    assert public["GeneralProductInformation"]["batteryStatus"] == "Repurposed"  # public
     assert "batteryCondition" not in public["PerformanceAndDurability"]
     assert "assessment" not in public["essl"]
     assert public["essl"]["authorityDocumentsHash"] == "0x" + second.attributes_hash.hex()
