@@ -42,7 +42,7 @@ def test_the_demo_day_books_exactly_the_hand_computed_avoided_emissions(
     (station,) = result["stations"]
     storage = StorageLedgerClient(ledger)
     world = demo_world()
-    region = region_bytes(RegistryClient(ledger).station(station)["region"])
+    region = region_bytes(RegistryClient(ledger).station(station).region)
     factors = ledger.contract("EmissionFactors").functions
 
     def grams_per_mwh(version: int) -> int:

@@ -77,7 +77,7 @@ def test_apply_registers_then_plans_nothing_then_one_write_per_change(
     leased, _, _ = ledger.tx.call(registry.contract.functions.leaseOf(station_id, gen))
     assert leased == 32_000_000
     meter5 = registry.device_of(world.devices[-1].address)
-    assert registry.device(meter5)["active"] is False
+    assert registry.device(meter5).active is False
     assert "No changes" in run("plan", str(changed)).stdout
 
     shown = run("show", str(station_id))
