@@ -29,7 +29,7 @@ from oracle.config import (
 )
 from oracle.errors import GaveUp, OracleError
 from oracle.feed import Inbox, IntervalSource, LiveFeed, StreamFeed
-from oracle.outbox import FAILED, Outbox, OutboxReport
+from oracle.outbox import Outbox, OutboxReport, OutboxState
 from oracle.quarantine import Quarantine
 from oracle.quorum import Agreement, OracleNode, agree
 from oracle.reading import ZERO_ADDRESS, DeviceDomain
@@ -495,4 +495,6 @@ def run_guarded(
 
 def refused(oracle: Oracle) -> list[OutboxReport]:
     """Reports the contract refused (state failed), oldest first."""
-    return [r for r in oracle.outbox.rows(oracle.config.station_id) if r.state == FAILED]
+    return [
+        r for r in oracle.outbox.rows(oracle.config.station_id) if r.state == OutboxState.FAILED
+    ]
