@@ -21,6 +21,7 @@ from ledger.index.tables import (
     ReportRow,
     StationRow,
 )
+from ledger.methodology import BPS, stored_in_interval
 from ledger.reports import participant_records
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -150,13 +151,12 @@ def report_accepted(s: Session, a: dict[str, Any], m: EventMeta) -> None:
         )
     )
     station = s.get(StationRow, a["stationId"])
-    efficiency = station.round_trip_efficiency_bps if station else 10_000
+    efficiency = station.round_trip_efficiency_bps if station else BPS
     for rec in participant_records(_hex_bytes(a["participants"])):
         # The ledger applies the efficiency to the lifetime counter: this interval's share of
         # stored energy is the difference of the floors before and after it.
         before = charged_before(s, a["stationId"], rec.participant, a["intervalStart"])
-        after = before + rec.charged_wh
-        stored = after * efficiency // 10_000 - before * efficiency // 10_000
+        stored = stored_in_interval(before, rec.charged_wh, efficiency)
         s.merge(
             ParticipantIntervalRow(
                 station_id=a["stationId"],
