@@ -15,29 +15,11 @@ from pathlib import Path
 
 import requests
 
-from ledger.errors import LedgerError
+from devnet.errors import DevnetError, NodeDied, PortTaken
 from ledger.paths import anvil_binary
 
 DEFAULT_PORT = 8545
 DEVNET_CHAIN_ID = 31337
-
-
-class DevnetError(LedgerError):
-    """The devnet could not be started, found or stopped."""
-
-
-class PortTaken(DevnetError):
-    def __init__(self, port: int) -> None:
-        self.port = port
-        super().__init__(
-            f"port {port} is already taken by another process: pass --port N, "
-            "or stop what listens there (`essl devnet down` if it is ours)"
-        )
-
-
-class NodeDied(DevnetError):
-    def __init__(self, code: int | None, log_tail: str) -> None:
-        super().__init__(f"anvil exited (code {code}) before it answered:\n{log_tail}")
 
 
 @dataclass

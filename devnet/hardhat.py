@@ -10,18 +10,11 @@ import subprocess
 import time
 from pathlib import Path
 
-from devnet.anvil import DevnetError, PortTaken, answers, port_taken
+from devnet.anvil import answers, port_taken
+from devnet.errors import DevnetError, PortTaken, SecondNodeMissing
 
 HARDHAT_DIR = Path(__file__).parent / "nodes" / "hardhat"
 DEFAULT_CHAIN_ID = 1337
-
-
-class SecondNodeMissing(DevnetError):
-    def __init__(self) -> None:
-        super().__init__(
-            "Hardhat is not installed for the second-node tests: run "
-            "`make test-second-node` (or `npm ci --prefix devnet/nodes/hardhat`)"
-        )
 
 
 def start_hardhat(

@@ -16,7 +16,7 @@ from eth_hash.auto import keccak
 from eth_utils import to_checksum_address
 
 from ledger.client import Ledger
-from ledger.errors import LedgerError
+from ledger.errors import StationDrift
 from ledger.kinds import DeviceKind
 from ledger.logs import event_logs
 from ledger.registry import RegistryClient, StationParams, StationRecord, region_bytes
@@ -24,13 +24,6 @@ from ledger.station_file import DeviceSpec, Party, StationFile
 from ledger.storage import StorageLedgerClient
 
 ADD, CHANGE, REMOVE = "+", "~", "-"
-
-
-class StationDrift(LedgerError):
-    """The chain holds something the registry cannot change in place."""
-
-    def __init__(self, what: str, detail: str) -> None:
-        super().__init__(f"{what}: {detail}")
 
 
 @dataclass(frozen=True)

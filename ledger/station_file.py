@@ -13,7 +13,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
-from ledger.errors import LedgerError
+from ledger.errors import StationFileError
 from ledger.keys import guard_chain, load_keystore
 from ledger.kinds import DeviceKind, DeviceKindName
 from ledger.registry import StationParams
@@ -21,11 +21,6 @@ from ledger.registry import StationParams
 Address = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]
 Uint64 = Annotated[int, Field(ge=0, lt=2**64)]
 Party = Literal["admin", "station_operator", "grid_operator"]
-
-
-class StationFileError(LedgerError):
-    def __init__(self, path: Path | str, problems: list[str]) -> None:
-        super().__init__(f"{path}: " + "; ".join(problems))
 
 
 class _Strict(BaseModel):

@@ -15,16 +15,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from oracle.errors import OracleError
+from oracle.errors import ConfigError, OracleError
 
 Address = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]
 DEVNET_CHAIN_ID = 31337
 SOURCE_KINDS = ("simulator", "replay", "mqtt", "modbus")
-
-
-class ConfigError(OracleError):
-    def __init__(self, path: Path, problems: list[str]) -> None:
-        super().__init__(f"{path}: " + "; ".join(problems))
 
 
 class Table(BaseModel):

@@ -3,20 +3,34 @@ is an `OracleError`, with a message built from typed arguments that says what to
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from ledger.errors import LedgerError, MalformedReading, SignatureInvalid
+
+if TYPE_CHECKING:
+    from oracle.chain_state import ChainIdentity
 
 # The reading errors live with the readings in the ledger (the verifier raises them too); they
 # are re-exported here so `from oracle.errors import MalformedReading` keeps working.
 __all__ = [
+    "BatchCorrupt",
+    "ConfigError",
     "DeviceDataMissing",
     "GaveUp",
     "IntervalEmpty",
     "MalformedReading",
+    "NodeDisagrees",
     "OracleError",
+    "QuorumNotReached",
+    "RelayGaveUp",
+    "RelaySubmitFailed",
     "SignatureInvalid",
     "SimulatorConfigError",
     "SimulatorTimeError",
     "SourceUnavailable",
+    "StateOfAnotherChain",
 ]
 
 
@@ -71,3 +85,50 @@ class GaveUp(OracleError):
             f"gave up after the same failure {failures} times in a row: {last}. Fix the cause "
             "and start `essl oracle run` again: it resumes from the outbox where it stopped"
         )
+
+
+class StateOfAnotherChain(OracleError):
+    def __init__(self, path: Path, recorded: ChainIdentity, current: ChainIdentity) -> None:
+        differs = [k for k, v in asdict(recorded).items() if asdict(current)[k] != v]
+        super().__init__(
+            f"{path.name} holds the oracle state of another deployment ({', '.join(differs)} "
+            f"differ: {recorded} vs {current}); point the oracle at that chain, or move "
+            f"{path.parent} aside to start this chain's state from empty"
+        )
+
+
+class BatchCorrupt(OracleError):
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"batch {path}: {reason}")
+
+
+class NodeDisagrees(OracleError):
+    def __init__(self, node: str, start: int, why: str) -> None:
+        super().__init__(
+            f"interval {start}: {node} computed a different report than the quorum and does not "
+            f"sign it ({why}); check this node's device data"
+        )
+
+
+class QuorumNotReached(OracleError):
+    def __init__(self, start: int, threshold: int, refusals: list[tuple[str, str]]) -> None:
+        why = "; ".join(f"{n}: {r}" for n, r in refusals) or "no node computed a report"
+        super().__init__(f"interval {start}: fewer than {threshold} nodes agree ({why})")
+
+
+class RelayGaveUp(OracleError):
+    def __init__(self, failures: int, last: str) -> None:
+        super().__init__(
+            f"gave up after {failures} consecutive failures to reach the chain; last: {last}. "
+            "Check ESSL_RPC_URL and the node, then run again: the outbox resumes where it stopped"
+        )
+
+
+class RelaySubmitFailed(OracleError):
+    def __init__(self, sender: str, exc: Exception) -> None:
+        super().__init__(f"submitting from {sender} failed: {exc}")
+
+
+class ConfigError(OracleError):
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        super().__init__(f"{path}: " + "; ".join(problems))

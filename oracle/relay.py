@@ -19,24 +19,11 @@ from web3.exceptions import TransactionNotFound, Web3Exception
 from ledger.errors import ContractRevert, LedgerError
 from ledger.storage import StorageLedgerClient
 from ledger.tx import TRANSIENT, NotMined, SentTx, receipt_hash
-from oracle.errors import OracleError
+from oracle.errors import RelayGaveUp, RelaySubmitFailed
 from oracle.outbox import IN_FLIGHT, Outbox, OutboxReport, OutboxState
 
 log = logging.getLogger("essl.oracle.relay")
 WAITING = "waiting"  # a transaction still pending in the node's pool: order is kept behind it
-
-
-class RelayGaveUp(OracleError):
-    def __init__(self, failures: int, last: str) -> None:
-        super().__init__(
-            f"gave up after {failures} consecutive failures to reach the chain; last: {last}. "
-            "Check ESSL_RPC_URL and the node, then run again: the outbox resumes where it stopped"
-        )
-
-
-class RelaySubmitFailed(OracleError):
-    def __init__(self, sender: str, exc: Exception) -> None:
-        super().__init__(f"submitting from {sender} failed: {exc}")
 
 
 @dataclass

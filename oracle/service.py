@@ -27,13 +27,13 @@ from oracle.config import (
     ReplaySourceConfig,
     SimulatorSourceConfig,
 )
-from oracle.errors import GaveUp, OracleError
+from oracle.errors import GaveUp, OracleError, RelayGaveUp
 from oracle.feed import Inbox, IntervalSource, LiveFeed, StreamFeed
 from oracle.outbox import Outbox, OutboxReport, OutboxState
 from oracle.quarantine import Quarantine
 from oracle.quorum import Agreement, OracleNode, agree
 from oracle.reading import ZERO_ADDRESS, DeviceDomain
-from oracle.relay import Relay, RelayGaveUp
+from oracle.relay import Relay
 from oracle.source_state import DurableInbox
 from oracle.station import ChainContext, IntervalOutcome, StationRuntime
 from oracle.validate import DeviceInfo, StationInfo, Validator

@@ -11,10 +11,11 @@ import pytest
 
 from devnet.world import DEMO_STATION_FILE, demo_world, world_station_file
 from ledger.client import Ledger
-from ledger.onboarding import StationDrift, find_station, plan
+from ledger.errors import StationDrift, StationFileError
+from ledger.onboarding import find_station, plan
 from ledger.registry import RegistryClient
 from ledger.settings import LedgerSettings
-from ledger.station_file import StationFileError, load_station_file, parse_station_file
+from ledger.station_file import load_station_file, parse_station_file
 from tests.devnet.cli import Essl, essl_group
 
 

@@ -16,9 +16,10 @@ from devnet.anvil import free_port
 from ledger.client import Ledger
 from ledger.storage import StorageLedgerClient
 from oracle.archive import batch_path, read_batch
+from oracle.errors import QuorumNotReached
 from oracle.feed import Item
 from oracle.outbox import OutboxState
-from oracle.quorum import NodeView, OracleNode, QuorumNotReached, agree
+from oracle.quorum import NodeView, OracleNode, agree
 from oracle.service import Clock, build_oracle, drain, run_due
 from tests.oracle.chain import expected_counters, world_and_config
 
