@@ -104,6 +104,24 @@ class ReceivedReading(SQLModel, table=True):
     origin: str = ""
 
 
+def received_row(
+    station_id: int, interval_start: int, item: SignedReading | RawRejected
+) -> ReceivedReading:
+    """The inbox row of a received payload: a reading as its JSON, an unparseable payload as
+    its raw text with why it was refused."""
+    if isinstance(item, SignedReading):
+        return ReceivedReading(
+            station_id=station_id, interval_start=interval_start, payload=item.to_json()
+        )
+    return ReceivedReading(
+        station_id=station_id,
+        interval_start=interval_start,
+        payload=item.raw,
+        detail=item.detail,
+        origin=item.origin,
+    )
+
+
 TABLES = [OutboxReport.__table__, NodeCheckpoint.__table__, ReceivedReading.__table__]  # type: ignore[attr-defined]
 # Columns added after the first outboxes were written: added in place to an older file.
 ADDED_COLUMNS = {"outbox_reports": {"raw_tx": "TEXT", "nonce": "INTEGER", "block_hash": "TEXT"}}
@@ -170,20 +188,8 @@ class Outbox:
         self, station_id: int, interval_start: int, item: SignedReading | RawRejected
     ) -> None:
         """Keep a payload durably before it is used (committed on return)."""
-        if isinstance(item, SignedReading):
-            row = ReceivedReading(
-                station_id=station_id, interval_start=interval_start, payload=item.to_json()
-            )
-        else:
-            row = ReceivedReading(
-                station_id=station_id,
-                interval_start=interval_start,
-                payload=item.raw,
-                detail=item.detail,
-                origin=item.origin,
-            )
         with Session(self.engine) as s:
-            s.add(row)
+            s.add(received_row(station_id, interval_start, item))
             s.commit()
 
     def received(self, station_id: int, interval_start: int) -> list[SignedReading | RawRejected]:
