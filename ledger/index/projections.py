@@ -9,6 +9,16 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from ledger.index.credit_projections import CREDIT_PROJECTIONS
+from ledger.index.event_args import (
+    CurtailmentAttestedArgs,
+    DeviceDeactivatedArgs,
+    DeviceRegisteredArgs,
+    DeviceSignerChangedArgs,
+    LeaseSetArgs,
+    OracleSetChangedArgs,
+    ReportAcceptedArgs,
+    StationRegisteredArgs,
+)
 from ledger.index.events import EventMeta, Projection
 from ledger.index.settlement_projections import SETTLEMENT_PROJECTIONS
 from ledger.index.tables import (
@@ -32,7 +42,7 @@ def region_text(value: str) -> str:
     return bytes.fromhex(value.removeprefix("0x")).rstrip(b"\0").decode("ascii", "replace")
 
 
-def station_registered(s: Session, a: dict[str, Any], m: EventMeta) -> None:
+def station_registered(s: Session, a: StationRegisteredArgs, m: EventMeta) -> None:
     s.merge(
         StationRow(
             station_id=a["stationId"],
@@ -49,7 +59,7 @@ def station_registered(s: Session, a: dict[str, Any], m: EventMeta) -> None:
     )
 
 
-def device_registered(s: Session, a: dict[str, Any], m: EventMeta) -> None:
+def device_registered(s: Session, a: DeviceRegisteredArgs, m: EventMeta) -> None:
     s.merge(
         DeviceRow(
             device_id=a["deviceId"],
@@ -77,15 +87,15 @@ def _device_key(s: Session, m: EventMeta, device_id: int, signer: str, *, active
     )
 
 
-def device_signer_changed(s: Session, a: dict[str, Any], m: EventMeta) -> None:
+def device_signer_changed(s: Session, a: DeviceSignerChangedArgs, m: EventMeta) -> None:
     _device_key(s, m, a["deviceId"], a["newSigner"], active=True)
 
 
-def device_deactivated(s: Session, a: dict[str, Any], m: EventMeta) -> None:
+def device_deactivated(s: Session, a: DeviceDeactivatedArgs, m: EventMeta) -> None:
     _device_key(s, m, a["deviceId"], a["signer"], active=False)
 
 
-def lease_set(s: Session, a: dict[str, Any], m: EventMeta) -> None:
+def lease_set(s: Session, a: LeaseSetArgs, m: EventMeta) -> None:
     s.merge(
         LeaseRow(
             block_number=m.block_number,
@@ -99,7 +109,7 @@ def lease_set(s: Session, a: dict[str, Any], m: EventMeta) -> None:
     )
 
 
-def oracle_set_changed(s: Session, a: dict[str, Any], m: EventMeta) -> None:
+def oracle_set_changed(s: Session, a: OracleSetChangedArgs, m: EventMeta) -> None:
     s.merge(
         OracleSetRow(
             config_version=a["configVersion"],
@@ -128,7 +138,7 @@ def charged_before(s: Session, station_id: int, participant: str, interval_start
     return int(total)
 
 
-def report_accepted(s: Session, a: dict[str, Any], m: EventMeta) -> None:
+def report_accepted(s: Session, a: ReportAcceptedArgs, m: EventMeta) -> None:
     """One event per report: the report row with the station state, and one row per participant."""
     s.merge(
         ReportRow(
@@ -173,7 +183,7 @@ def report_accepted(s: Session, a: dict[str, Any], m: EventMeta) -> None:
         )
 
 
-def curtailment_attested(s: Session, a: dict[str, Any], m: EventMeta) -> None:
+def curtailment_attested(s: Session, a: CurtailmentAttestedArgs, m: EventMeta) -> None:
     """One event per participant of a grid operator's attestation."""
     s.merge(
         CurtailmentRow(
