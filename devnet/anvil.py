@@ -15,7 +15,7 @@ from pathlib import Path
 
 import requests
 
-from devnet.errors import DevnetError, NodeDied, PortTaken
+from devnet.errors import DevnetAlreadyRunning, NodeDied, NodeSilent, PortTaken
 from ledger.paths import anvil_binary
 
 DEFAULT_PORT = 8545
@@ -136,7 +136,7 @@ def start_anvil(
             return proc
         time.sleep(0.05)
     proc.kill()
-    raise DevnetError(f"anvil did not answer on port {port} within {wait_s:.0f} s:\n{_tail(log)}")
+    raise NodeSilent("anvil", port, wait_s, _tail(log))
 
 
 def stop_process(pid: int, timeout: float = 10.0) -> None:
@@ -196,10 +196,7 @@ class Devnet:
         status, rec = self.status()
         if status == "running" and rec is not None:
             if rec.port != port:
-                raise DevnetError(
-                    f"a devnet already runs on port {rec.port} (pid {rec.pid}): "
-                    "`essl devnet down` first to move it"
-                )
+                raise DevnetAlreadyRunning(rec.port, rec.pid)
             return rec
         log = self.state_dir / "anvil.log"
         proc = start_anvil(

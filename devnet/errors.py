@@ -20,8 +20,22 @@ class PortTaken(DevnetError):
 
 
 class NodeDied(DevnetError):
-    def __init__(self, code: int | None, log_tail: str) -> None:
-        super().__init__(f"anvil exited (code {code}) before it answered:\n{log_tail}")
+    def __init__(self, code: int | None, log_tail: str, node: str = "anvil") -> None:
+        super().__init__(f"{node} exited (code {code}) before it answered:\n{log_tail}")
+
+
+class NodeSilent(DevnetError):
+    def __init__(self, node: str, port: int, wait_s: float, log_tail: str) -> None:
+        self.port = port
+        super().__init__(f"{node} did not answer on port {port} within {wait_s:.0f} s:\n{log_tail}")
+
+
+class DevnetAlreadyRunning(DevnetError):
+    def __init__(self, port: int, pid: int) -> None:
+        self.port, self.pid = port, pid
+        super().__init__(
+            f"a devnet already runs on port {port} (pid {pid}): `essl devnet down` first to move it"
+        )
 
 
 class SecondNodeMissing(DevnetError):

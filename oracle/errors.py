@@ -19,13 +19,18 @@ __all__ = [
     "ConfigError",
     "DeviceDataMissing",
     "GaveUp",
+    "InlineKeyOffDevnet",
     "IntervalEmpty",
+    "KeyMalformed",
+    "KeyUnset",
     "MalformedReading",
     "NodeDisagrees",
+    "NodeSignatureWrong",
     "OracleError",
     "QuorumNotReached",
     "RelayGaveUp",
     "RelaySubmitFailed",
+    "ReportsStillPending",
     "SignatureInvalid",
     "SimulatorConfigError",
     "SimulatorTimeError",
@@ -132,3 +137,33 @@ class RelaySubmitFailed(OracleError):
 class ConfigError(OracleError):
     def __init__(self, path: Path, problems: list[str]) -> None:
         super().__init__(f"{path}: " + "; ".join(problems))
+
+
+class InlineKeyOffDevnet(OracleError):
+    def __init__(self, who: str, chain_id: int, devnet_chain_id: int) -> None:
+        super().__init__(
+            f"{who}: an inline key is for the devnet (chain {devnet_chain_id}) only; "
+            f"chain {chain_id} needs key_env naming an environment variable"
+        )
+
+
+class KeyUnset(OracleError):
+    def __init__(self, who: str, env: str) -> None:
+        super().__init__(f"{who}: set {env} to its private key")
+
+
+class KeyMalformed(OracleError):
+    def __init__(self, who: str) -> None:
+        super().__init__(f"{who}: the key must be 32 bytes of hex (0x + 64 hex digits)")
+
+
+class NodeSignatureWrong(OracleError):
+    def __init__(self, node: str, address: str) -> None:
+        super().__init__(f"{node}'s signature does not recover to {address}")
+
+
+class ReportsStillPending(OracleError):
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__(
+            f"reports still pending after the drain timeout ({timeout_s:g} s); see the outbox"
+        )

@@ -16,7 +16,7 @@ from typing import Protocol
 from ledger.baselines import NO_BASELINE, Baseline, booked_counters
 from ledger.reports import IntervalReport, recover_report_signer, report_digest, sign_report
 from oracle.aggregate import Counters, IntervalBatch, batch_of, build_report
-from oracle.errors import OracleError, QuorumNotReached
+from oracle.errors import NodeSignatureWrong, QuorumNotReached
 from oracle.reading import SignedReading
 from oracle.sources import RawRejected
 from oracle.validate import Validator, Verdict
@@ -174,7 +174,7 @@ def agree(
         signature = node.sign(proposal, chain_id, ledger_address)
         # What a receiving peer does with each signature before counting it.
         if recover_report_signer(proposal, signature, chain_id, ledger_address) != node.address:
-            raise OracleError(f"{node.name}'s signature does not recover to {node.address}")
+            raise NodeSignatureWrong(node.name, node.address)
         signatures.append((node.address, signature))
     for node in backers:
         node.committed(views[node.name])

@@ -27,7 +27,7 @@ from oracle.config import (
     ReplaySourceConfig,
     SimulatorSourceConfig,
 )
-from oracle.errors import GaveUp, OracleError, RelayGaveUp
+from oracle.errors import GaveUp, OracleError, RelayGaveUp, ReportsStillPending
 from oracle.feed import Inbox, IntervalSource, LiveFeed, StreamFeed
 from oracle.outbox import Outbox, OutboxReport, OutboxState
 from oracle.quarantine import Quarantine
@@ -448,7 +448,7 @@ def drain(oracle: Oracle, timeout_s: float = 120.0) -> None:
     while oracle.outbox.pending(oracle.config.station_id):
         oracle.relay.step(oracle.config.station_id)
         if time.monotonic() > deadline:
-            raise OracleError("reports still pending after the drain timeout; see the outbox")
+            raise ReportsStillPending(timeout_s)
         time.sleep(0.1)
 
 
