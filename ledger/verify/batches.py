@@ -10,7 +10,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from ledger.errors import BatchUnavailable
+# Re-exported: the passport verifier imports it from here.
+from ledger.errors import BatchUnavailable as BatchUnavailable
 
 FORMAT = "essl-batch/1"
 
