@@ -41,7 +41,7 @@ from ledger.settings import LedgerSettings
 from ledger.setup import configure_suite
 from ledger.tx import connect
 from oracle.config import OracleConfig
-from oracle.outbox import CONFIRMED, SUBMITTED, Outbox, OutboxReport
+from oracle.outbox import Outbox, OutboxReport, OutboxState
 from oracle.relay import Confirmed
 from oracle.service import Oracle, build_oracle
 
@@ -109,7 +109,7 @@ def node_outage(outage_s: float) -> float:
 
 
 def _in_pool(w3: Any, row: OutboxReport) -> bool:
-    if row.state != SUBMITTED:
+    if row.state != OutboxState.SUBMITTED:
         return False
     try:
         return w3.eth.get_transaction(row.tx_hash)["blockNumber"] is None
@@ -165,21 +165,22 @@ def kill9_restarts(samples: int) -> list[float]:
         for _ in range(samples):
             seen = {r.tx_hash for r in _rows(outbox, station)}
             while proc.poll() is None and not any(
-                r.state == SUBMITTED and r.tx_hash not in seen for r in _rows(outbox, station)
+                r.state == OutboxState.SUBMITTED and r.tx_hash not in seen
+                for r in _rows(outbox, station)
             ):
                 time.sleep(0.001)
             if proc.poll() is not None:
                 break  # the run ended first: no more samples
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-            done = sum(r.state == CONFIRMED for r in _rows(outbox, station))
+            done = sum(r.state == OutboxState.CONFIRMED for r in _rows(outbox, station))
             t0 = time.monotonic()
             proc = _oracle(path)
-            while sum(r.state == CONFIRMED for r in _rows(outbox, station)) <= done:
+            while sum(r.state == OutboxState.CONFIRMED for r in _rows(outbox, station)) <= done:
                 time.sleep(0.005)
             seconds.append(time.monotonic() - t0)
         proc.communicate(timeout=300)
-        assert {r.state for r in outbox.rows(station)} == {CONFIRMED}
+        assert {r.state for r in outbox.rows(station)} == {OutboxState.CONFIRMED}
     return seconds
 
 

@@ -15,29 +15,11 @@ from pathlib import Path
 
 import requests
 
-from ledger.errors import LedgerError
+from devnet.errors import DevnetAlreadyRunning, NodeDied, NodeSilent, PortTaken
 from ledger.paths import anvil_binary
 
 DEFAULT_PORT = 8545
 DEVNET_CHAIN_ID = 31337
-
-
-class DevnetError(LedgerError):
-    """The devnet could not be started, found or stopped."""
-
-
-class PortTaken(DevnetError):
-    def __init__(self, port: int) -> None:
-        self.port = port
-        super().__init__(
-            f"port {port} is already taken by another process: pass --port N, "
-            "or stop what listens there (`essl devnet down` if it is ours)"
-        )
-
-
-class NodeDied(DevnetError):
-    def __init__(self, code: int | None, log_tail: str) -> None:
-        super().__init__(f"anvil exited (code {code}) before it answered:\n{log_tail}")
 
 
 @dataclass
@@ -154,7 +136,7 @@ def start_anvil(
             return proc
         time.sleep(0.05)
     proc.kill()
-    raise DevnetError(f"anvil did not answer on port {port} within {wait_s:.0f} s:\n{_tail(log)}")
+    raise NodeSilent("anvil", port, wait_s, _tail(log))
 
 
 def stop_process(pid: int, timeout: float = 10.0) -> None:
@@ -214,10 +196,7 @@ class Devnet:
         status, rec = self.status()
         if status == "running" and rec is not None:
             if rec.port != port:
-                raise DevnetError(
-                    f"a devnet already runs on port {rec.port} (pid {rec.pid}): "
-                    "`essl devnet down` first to move it"
-                )
+                raise DevnetAlreadyRunning(rec.port, rec.pid)
             return rec
         log = self.state_dir / "anvil.log"
         proc = start_anvil(

@@ -26,6 +26,7 @@ from ledger.index.indexer import Indexer
 from ledger.index.tables import ReportRow
 from ledger.keys import DEVNET_CHAIN_ID
 from ledger.settings import LedgerSettings
+from ledger.setup import open_or_deploy
 from ledger.storage import StorageLedgerClient
 from ledger.verify import verify_credit
 from oracle.service import Clock, build_oracle, drain, run_due
@@ -60,7 +61,7 @@ def run_demo(
             progress.print(message)
 
     say("compiling and deploying the contract suite ...")
-    ledger = open_ledger(settings, deploy_if_missing=True)
+    ledger = open_or_deploy(settings)
     world = world or demo_world()
     station_id = register_world(ledger, world)
     say(

@@ -10,18 +10,11 @@ import subprocess
 import time
 from pathlib import Path
 
-from devnet.anvil import DevnetError, PortTaken, answers, port_taken
+from devnet.anvil import answers, port_taken
+from devnet.errors import NodeDied, NodeSilent, PortTaken, SecondNodeMissing
 
 HARDHAT_DIR = Path(__file__).parent / "nodes" / "hardhat"
 DEFAULT_CHAIN_ID = 1337
-
-
-class SecondNodeMissing(DevnetError):
-    def __init__(self) -> None:
-        super().__init__(
-            "Hardhat is not installed for the second-node tests: run "
-            "`make test-second-node` (or `npm ci --prefix devnet/nodes/hardhat`)"
-        )
 
 
 def start_hardhat(
@@ -60,12 +53,12 @@ def start_hardhat(
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise DevnetError(f"hardhat exited (code {proc.returncode}):\n{_tail(log)}")
+            raise NodeDied(proc.returncode, _tail(log), node="hardhat")
         if answers(url, timeout=0.5):
             return proc
         time.sleep(0.2)
     proc.kill()
-    raise DevnetError(f"hardhat did not answer on port {port} within {wait_s:.0f} s:\n{_tail(log)}")
+    raise NodeSilent("hardhat", port, wait_s, _tail(log))
 
 
 def _tail(log: Path, lines: int = 15) -> str:

@@ -14,8 +14,9 @@ from eth_hash.auto import keccak
 
 from ledger.client import Ledger
 from ledger.keys import devnet_keys
+from ledger.kinds import DeviceKind
 from ledger.onboarding import apply, plan
-from ledger.registry import DeviceKind, StationParams
+from ledger.registry import StationParams
 from ledger.reports import IntervalReport, ordered_signatures, sign_report
 from ledger.station_file import Party, StationFile, parse_station_file
 
@@ -135,11 +136,6 @@ DEMO_STATION_FILE = Path(__file__).with_name("qinghai_station.toml")
 
 def world_station_file(world: World) -> StationFile:
     """The world as a station file, signed by its own admin, station and grid operators."""
-    kinds = {
-        DeviceKind.REVENUE_METER: "meter",
-        DeviceKind.BMS: "bms",
-        DeviceKind.GATEWAY: "gateway",
-    }
     s = world.station
     data: dict[str, object] = {
         "station": {
@@ -164,7 +160,7 @@ def world_station_file(world: World) -> StationFile:
         "devices": [
             {
                 "name": d.name,
-                "kind": kinds[d.kind],
+                "kind": d.kind.label.value,
                 "signer": d.address,
                 "external_code": d.external_code,
                 "rated_power_w": d.rated_power_w,

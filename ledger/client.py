@@ -11,7 +11,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from ledger.compile import Build, compile_suite
-from ledger.deploy import Deployment, deploy_suite, deployment_path, load_deployment, mismatch
+from ledger.deploy import Deployment, deployment_path, load_deployment, mismatch
 from ledger.errors import DeploymentGone, DeploymentMissing
 from ledger.keys import load_account
 from ledger.reverts import RevertDecoder
@@ -73,28 +73,40 @@ def tx_manager(
     )
 
 
-def open_ledger(
-    settings: LedgerSettings | None = None,
-    *,
-    account: LocalAccount | None = None,
-    deploy_if_missing: bool = False,
-) -> Ledger:
-    """Connect to the configured chain and its recorded deployment, checked against the chain
-    (a record of another chain with the same id is refused, or replaced when
-    `deploy_if_missing`)."""
-    settings = settings or get_settings()
+def connect_suite(
+    settings: LedgerSettings, account: LocalAccount | None = None
+) -> tuple[Web3, Build, TxManager]:
+    """The compiled suite, the node and a transaction manager signing as `account`."""
     build = compile_suite(evm_version=settings.evm_version, runs=settings.optimizer_runs)
     w3 = connect(settings.rpc_url)
-    tx = tx_manager(w3, build, settings, account)
+    return w3, build, tx_manager(w3, build, settings, account)
+
+
+def recorded_deployment(
+    w3: Web3, build: Build, tx: TxManager, settings: LedgerSettings, *, required: bool = True
+) -> Deployment | None:
+    """The deployment recorded for this chain, checked against the chain and the build. A
+    missing, stale or foreign record raises when `required`, else is None (deploy anew)."""
     deployment = load_deployment(settings.deployments_dir, tx.chain_id)
     gone = None if deployment is None else mismatch(w3, deployment)
-    if deployment is None or deployment.source_hash != build.source_hash or gone is not None:
-        if not deploy_if_missing:
-            if gone is not None:
-                path = deployment_path(settings.deployments_dir, tx.chain_id)
-                raise DeploymentGone(tx.chain_id, path.name, gone)
-            raise DeploymentMissing(tx.chain_id, "suite (or it is stale)")
-        from ledger.setup import configure_suite
+    if deployment is not None and deployment.source_hash == build.source_hash and gone is None:
+        return deployment
+    if not required:
+        return None
+    if gone is not None:
+        path = deployment_path(settings.deployments_dir, tx.chain_id)
+        raise DeploymentGone(tx.chain_id, path.name, gone)
+    raise DeploymentMissing(tx.chain_id, "suite (or it is stale)")
 
-        deployment = deploy_suite(tx, build, settings.deployments_dir, after_deploy=configure_suite)
+
+def open_ledger(
+    settings: LedgerSettings | None = None, *, account: LocalAccount | None = None
+) -> Ledger:
+    """Connect to the configured chain and its recorded deployment, checked against the chain
+    (a record of another chain with the same id is refused). To deploy what is missing, use
+    `ledger.setup.open_or_deploy`."""
+    settings = settings or get_settings()
+    w3, build, tx = connect_suite(settings, account)
+    deployment = recorded_deployment(w3, build, tx, settings)
+    assert deployment is not None  # required=True raises instead
     return Ledger(w3, build, deployment, tx, settings)

@@ -11,36 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ledger.errors import LedgerError
+from ledger.errors import CurtailedAboveCharged, ReportNotBooked
 from ledger.logs import event_logs
 from ledger.reports import ParticipantRecord, participant_records
 from ledger.storage import CurtailedCharge, StorageLedgerClient
 from ledger.tx import receipt_hash
-
-
-class CurtailmentError(LedgerError):
-    """An attestation the ledger would refuse, or one that would misstate the interval."""
-
-
-class ReportNotBooked(CurtailmentError):
-    def __init__(self, station_id: int, interval_start: int) -> None:
-        self.station_id = station_id
-        self.interval_start = interval_start
-        super().__init__(
-            f"interval_start {interval_start}: station {station_id} has no accepted report for "
-            "this interval yet; attest after the oracle's report is booked"
-        )
-
-
-class CurtailedAboveCharged(CurtailmentError):
-    def __init__(self, interval_start: int, participant: str, curtailed_wh: int, charged_wh: int):
-        self.participant = participant
-        self.curtailed_wh = curtailed_wh
-        self.charged_wh = charged_wh
-        super().__init__(
-            f"curtailed_wh of {participant} in interval {interval_start}: {curtailed_wh} Wh is "
-            f"more than the {charged_wh} Wh it charged in that interval"
-        )
 
 
 def booked_records(

@@ -4,6 +4,7 @@ Solidity error name, carrying the decoded arguments."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 
@@ -130,3 +131,54 @@ def _show(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_show(v) for v in value) + "]"
     return str(value)
+
+
+class IndexerChainMismatch(LedgerError):
+    def __init__(self, indexed: int, connected: int) -> None:
+        super().__init__(
+            f"the database indexes chain {indexed}, not {connected}: "
+            "point ESSL_DATABASE_URL at another database"
+        )
+
+
+class BatchUnavailable(LedgerError):
+    def __init__(self, where: str, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"batch {where}: {reason}")
+
+
+class StationFileError(LedgerError):
+    def __init__(self, path: Path | str, problems: list[str]) -> None:
+        super().__init__(f"{path}: " + "; ".join(problems))
+
+
+class CurtailmentError(LedgerError):
+    """An attestation the ledger would refuse, or one that would misstate the interval."""
+
+
+class ReportNotBooked(CurtailmentError):
+    def __init__(self, station_id: int, interval_start: int) -> None:
+        self.station_id = station_id
+        self.interval_start = interval_start
+        super().__init__(
+            f"interval_start {interval_start}: station {station_id} has no accepted report for "
+            "this interval yet; attest after the oracle's report is booked"
+        )
+
+
+class CurtailedAboveCharged(CurtailmentError):
+    def __init__(self, interval_start: int, participant: str, curtailed_wh: int, charged_wh: int):
+        self.participant = participant
+        self.curtailed_wh = curtailed_wh
+        self.charged_wh = charged_wh
+        super().__init__(
+            f"curtailed_wh of {participant} in interval {interval_start}: {curtailed_wh} Wh is "
+            f"more than the {charged_wh} Wh it charged in that interval"
+        )
+
+
+class StationDrift(LedgerError):
+    """The chain holds something the registry cannot change in place."""
+
+    def __init__(self, what: str, detail: str) -> None:
+        super().__init__(f"{what}: {detail}")

@@ -16,21 +16,14 @@ from eth_hash.auto import keccak
 from eth_utils import to_checksum_address
 
 from ledger.client import Ledger
-from ledger.errors import LedgerError
+from ledger.errors import StationDrift
+from ledger.kinds import DeviceKind
 from ledger.logs import event_logs
-from ledger.registry import DeviceKind, RegistryClient, StationParams, region_bytes
-from ledger.station_file import KINDS, DeviceSpec, Party, StationFile
+from ledger.registry import RegistryClient, StationParams, StationRecord, region_bytes
+from ledger.station_file import DeviceSpec, Party, StationFile
 from ledger.storage import StorageLedgerClient
 
 ADD, CHANGE, REMOVE = "+", "~", "-"
-KIND_NAMES = {v: k for k, v in KINDS.items()}
-
-
-class StationDrift(LedgerError):
-    """The chain holds something the registry cannot change in place."""
-
-    def __init__(self, what: str, detail: str) -> None:
-        super().__init__(f"{what}: {detail}")
 
 
 @dataclass(frozen=True)
@@ -56,7 +49,7 @@ class StationState:
     """What the chain holds for one station (station_id 0: not registered)."""
 
     station_id: int
-    params: dict[str, Any] | None
+    params: StationRecord | None
     devices: list[OnChainDevice] = field(default_factory=list)
     leases: dict[str, OnChainLease] = field(default_factory=dict)
     oracle_signers: list[str] = field(default_factory=list)
@@ -106,7 +99,7 @@ def find_station(ledger: Ledger, external_code: str) -> int:
     wanted = code_hash(external_code)
     count = int(ledger.tx.call(registry.contract.functions.stationCount()))
     for station_id in range(1, count + 1):
-        if registry.station(station_id)["external_code_hash"] == wanted:
+        if registry.station(station_id).external_code_hash == wanted:
             return station_id
     return 0
 
@@ -124,17 +117,17 @@ def read_state(ledger: Ledger, external_code: str) -> StationState:
     count = int(ledger.tx.call(fns.deviceCount()))
     for device_id in range(1, count + 1):
         d = registry.device(device_id)
-        if d["station_id"] != station_id:
+        if d.station_id != station_id:
             continue
         state.devices.append(
             OnChainDevice(
                 device_id,
-                to_checksum_address(d["signer"]),
-                DeviceKind(d["kind"]),
-                d["active"],
-                d["accuracy_class_bps"],
-                d["rated_power_w"],
-                d["external_code_hash"],
+                to_checksum_address(d.signer),
+                d.kind,
+                d.active,
+                d.accuracy_class_bps,
+                d.rated_power_w,
+                d.external_code_hash,
             )
         )
     for participant in ledger.tx.call(fns.participantsOf(station_id)):
@@ -145,20 +138,20 @@ def read_state(ledger: Ledger, external_code: str) -> StationState:
     return state
 
 
-def _station_drift(spec: StationFile, params: dict[str, Any]) -> list[str]:
+def _station_drift(spec: StationFile, params: StationRecord) -> list[str]:
     want = spec.station
     pairs = [
-        ("operator", to_checksum_address(want.operator), to_checksum_address(params["operator"])),
-        ("rated_power_w", want.rated_power_w, params["rated_power_w"]),
-        ("capacity_wh", want.capacity_wh, params["capacity_wh"]),
+        ("operator", to_checksum_address(want.operator), to_checksum_address(params.operator)),
+        ("rated_power_w", want.rated_power_w, params.rated_power_w),
+        ("capacity_wh", want.capacity_wh, params.capacity_wh),
         (
             "round_trip_efficiency_bps",
             want.round_trip_efficiency_bps,
-            params["round_trip_efficiency_bps"],
+            params.round_trip_efficiency_bps,
         ),
-        ("region", region_bytes(want.region).rstrip(b"\0").decode(), params["region"]),
-        ("interval_seconds", want.interval_seconds, params["interval_seconds"]),
-        ("grid_start", want.grid_start, params["grid_start"]),
+        ("region", region_bytes(want.region).rstrip(b"\0").decode(), params.region),
+        ("interval_seconds", want.interval_seconds, params.interval_seconds),
+        ("grid_start", want.grid_start, params.grid_start),
     ]
     return [f"{k} is {have} on-chain, {w} in the file" for k, w, have in pairs if w != have]
 
@@ -270,7 +263,7 @@ def _device_changes(spec: StationFile, state: StationState) -> list[Change]:
                 Change(
                     REMOVE,
                     "station_operator",
-                    f"deactivate device {have.device_id} ({KIND_NAMES[have.kind]}, {have.signer})",
+                    f"deactivate device {have.device_id} ({have.kind.label}, {have.signer})",
                     Write("Registry", "deactivateDevice", (have.device_id,)),
                 )
             )
@@ -281,7 +274,7 @@ def _device_drift(d: DeviceSpec, have: OnChainDevice) -> None:
     drift = [
         f"{k} is {h} on-chain, {w} in the file"
         for k, w, h in (
-            ("kind", d.kind, KIND_NAMES[have.kind]),
+            ("kind", d.kind, have.kind.label),
             ("rated_power_w", d.rated_power_w, have.rated_power_w),
             ("accuracy_class_bps", d.accuracy_class_bps, have.accuracy_class_bps),
         )
@@ -460,19 +453,19 @@ def describe(ledger: Ledger, station_id: int) -> dict[str, Any]:
     data: dict[str, Any] = {
         "station": {
             "external_code": code,
-            "operator": to_checksum_address(p["operator"]),
-            "rated_power_w": p["rated_power_w"],
-            "capacity_wh": p["capacity_wh"],
-            "round_trip_efficiency_bps": p["round_trip_efficiency_bps"],
-            "region": p["region"],
-            "interval_seconds": p["interval_seconds"],
-            "grid_start": p["grid_start"],
+            "operator": to_checksum_address(p.operator),
+            "rated_power_w": p.rated_power_w,
+            "capacity_wh": p.capacity_wh,
+            "round_trip_efficiency_bps": p.round_trip_efficiency_bps,
+            "region": p.region,
+            "interval_seconds": p.interval_seconds,
+            "grid_start": p.grid_start,
         },
         "oracle": {"threshold": state.oracle_threshold, "signers": state.oracle_signers},
         "devices": [
             {
                 "name": f"device {d.device_id}",
-                "kind": KIND_NAMES[d.kind],
+                "kind": d.kind.label.value,
                 "signer": d.signer,
                 "external_code": codes.get(d.device_id, ""),
                 "rated_power_w": d.rated_power_w,

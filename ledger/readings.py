@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, fields
 from functools import cached_property, lru_cache
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 
 from coincurve import PrivateKey, PublicKey
 from eth_hash.auto import keccak as _eth_keccak
@@ -31,6 +31,15 @@ except ImportError:  # pragma: no cover - the dependency is declared; this keeps
 
     def keccak(data: bytes) -> bytes:
         return bytes(_eth_keccak(data))
+
+
+class Eip712Domain(TypedDict):
+    """An EIP-712 domain as eth_account's `encode_typed_data` / `sign_typed_data` take it."""
+
+    name: str
+    version: str
+    chainId: int
+    verifyingContract: str
 
 
 ZERO_ADDRESS: Final = "0x0000000000000000000000000000000000000000"
@@ -253,7 +262,7 @@ class DeviceDomain:
         )
         object.__setattr__(self, "separator", bytes(keccak(encoded)))
 
-    def eip712_domain(self) -> dict[str, Any]:
+    def eip712_domain(self) -> Eip712Domain:
         """The domain as eth_account's `sign_typed_data` takes it."""
         return {
             "name": self.name,

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import IntEnum
+from dataclasses import dataclass, fields
 from typing import Any
 
 from web3.types import TxReceipt
 
 from ledger.client import Ledger
+from ledger.kinds import DeviceKind
+
+__all__ = [
+    "ROLES",
+    "DeviceKind",
+    "DeviceRecord",
+    "RegistryClient",
+    "StationParams",
+    "StationRecord",
+]
 
 ROLES = (
     "GRID_OPERATOR_ROLE",
@@ -21,12 +30,6 @@ ROLES = (
     "ECONOMIC_OPERATOR_ROLE",
     "RECYCLER_ROLE",
 )
-
-
-class DeviceKind(IntEnum):
-    REVENUE_METER = 0
-    BMS = 1
-    GATEWAY = 2
 
 
 def region_bytes(code: str) -> bytes:
@@ -58,6 +61,43 @@ class StationParams:
             self.grid_start,
             self.external_code,
         )
+
+
+class _ByName:
+    """Read a record's field as `record["field"]` too, for callers written against the dict
+    these records replaced."""
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in {f.name for f in fields(self)}:  # type: ignore[arg-type]
+            raise KeyError(name)
+        return getattr(self, name)
+
+
+@dataclass(frozen=True)
+class StationRecord(_ByName):
+    """A station as the Registry stores it (`stationOf`)."""
+
+    operator: str
+    interval_seconds: int
+    round_trip_efficiency_bps: int
+    rated_power_w: int
+    capacity_wh: int
+    grid_start: int
+    region: str
+    external_code_hash: bytes
+
+
+@dataclass(frozen=True)
+class DeviceRecord(_ByName):
+    """A device as the Registry stores it (`deviceById`)."""
+
+    signer: str
+    station_id: int
+    kind: DeviceKind
+    active: bool
+    accuracy_class_bps: int
+    rated_power_w: int
+    external_code_hash: bytes
 
 
 @dataclass(frozen=True)
@@ -133,34 +173,34 @@ class RegistryClient:
         )
         return list(signers), int(threshold), bytes(digest)
 
-    def station(self, station_id: int) -> dict[str, Any]:
+    def station(self, station_id: int) -> StationRecord:
         (operator, interval_s, eff, rated, capacity, grid_start, region, code_hash) = (
             self.ledger.tx.call(self.contract.functions.stationOf(station_id))
         )
-        return {
-            "operator": operator,
-            "interval_seconds": int(interval_s),
-            "round_trip_efficiency_bps": int(eff),
-            "rated_power_w": int(rated),
-            "capacity_wh": int(capacity),
-            "grid_start": int(grid_start),
-            "region": bytes(region).rstrip(b"\0").decode(),
-            "external_code_hash": bytes(code_hash),
-        }
+        return StationRecord(
+            operator=str(operator),
+            interval_seconds=int(interval_s),
+            round_trip_efficiency_bps=int(eff),
+            rated_power_w=int(rated),
+            capacity_wh=int(capacity),
+            grid_start=int(grid_start),
+            region=bytes(region).rstrip(b"\0").decode(),
+            external_code_hash=bytes(code_hash),
+        )
 
     def device_of(self, signer: str) -> int:
         return int(self.ledger.tx.call(self.contract.functions.deviceOf(signer)))
 
-    def device(self, device_id: int) -> dict[str, Any]:
+    def device(self, device_id: int) -> DeviceRecord:
         signer, station_id, kind, active, acc, rated, code_hash = self.ledger.tx.call(
             self.contract.functions.deviceById(device_id)
         )
-        return {
-            "signer": signer,
-            "station_id": int(station_id),
-            "kind": int(kind),
-            "active": bool(active),
-            "accuracy_class_bps": int(acc),
-            "rated_power_w": int(rated),
-            "external_code_hash": bytes(code_hash),
-        }
+        return DeviceRecord(
+            signer=str(signer),
+            station_id=int(station_id),
+            kind=DeviceKind(int(kind)),
+            active=bool(active),
+            accuracy_class_bps=int(acc),
+            rated_power_w=int(rated),
+            external_code_hash=bytes(code_hash),
+        )

@@ -11,6 +11,8 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from web3 import Web3
 
+from ledger.readings import Eip712Domain
+
 DOMAIN_NAME = "ESSLedger"
 DOMAIN_VERSION = "1"
 
@@ -136,7 +138,7 @@ class IntervalReport:
         )
 
 
-def domain(chain_id: int, ledger_address: str) -> dict[str, Any]:
+def domain(chain_id: int, ledger_address: str) -> Eip712Domain:
     return {
         "name": DOMAIN_NAME,
         "version": DOMAIN_VERSION,

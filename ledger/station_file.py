@@ -13,23 +13,14 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
-from ledger.errors import LedgerError
+from ledger.errors import StationFileError
 from ledger.keys import guard_chain, load_keystore
-from ledger.registry import DeviceKind, StationParams
+from ledger.kinds import DeviceKind, DeviceKindName
+from ledger.registry import StationParams
 
 Address = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]
 Uint64 = Annotated[int, Field(ge=0, lt=2**64)]
 Party = Literal["admin", "station_operator", "grid_operator"]
-KINDS: dict[str, DeviceKind] = {
-    "meter": DeviceKind.REVENUE_METER,
-    "bms": DeviceKind.BMS,
-    "gateway": DeviceKind.GATEWAY,
-}
-
-
-class StationFileError(LedgerError):
-    def __init__(self, path: Path | str, problems: list[str]) -> None:
-        super().__init__(f"{path}: " + "; ".join(problems))
 
 
 class _Strict(BaseModel):
@@ -106,7 +97,7 @@ class Baseline(_Strict):
 
 class DeviceSpec(_Strict):
     name: str
-    kind: Literal["meter", "bms", "gateway"]
+    kind: DeviceKindName
     signer: Address
     external_code: str = Field(min_length=1, max_length=64)
     rated_power_w: Uint64 = Field(gt=0)
@@ -116,7 +107,7 @@ class DeviceSpec(_Strict):
 
     @model_validator(mode="after")
     def _channel(self) -> DeviceSpec:
-        if self.kind == "meter" and self.participant is None:
+        if self.kind is DeviceKindName.METER and self.participant is None:
             raise ValueError(f"device {self.name}: a meter needs the participant it measures")
         if self.baseline is not None and self.participant is None:
             raise ValueError(f"device {self.name}: a baseline belongs to a meter channel")
@@ -124,7 +115,7 @@ class DeviceSpec(_Strict):
 
     @property
     def device_kind(self) -> DeviceKind:
-        return KINDS[self.kind]
+        return self.kind.code
 
 
 class LeaseSpec(_Strict):

@@ -10,15 +10,10 @@ from typing import Any
 
 from ledger.merkle import MerkleTree
 from oracle.aggregate import IntervalBatch
-from oracle.errors import OracleError
+from oracle.errors import BatchCorrupt
 from oracle.reading import LEAF_TYPES, SignedReading
 
 FORMAT = "essl-batch/1"
-
-
-class BatchCorrupt(OracleError):
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"batch {path}: {reason}")
 
 
 def batch_path(archive: Path, root: bytes) -> Path:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ledger.client import Ledger
 from ledger.keys import DEVNET_CHAIN_ID
-from oracle.errors import OracleError
+from oracle.errors import StateOfAnotherChain
 
 log = logging.getLogger("essl.oracle")
 
@@ -33,16 +33,6 @@ class ChainIdentity:
         genesis = "0x" + bytes(w3.eth.get_block(0)["hash"]).hex()
         deployed = "0x" + bytes(w3.eth.get_block(deployment.deploy_block)["hash"]).hex()
         return cls(ledger.chain_id, genesis, deployment.address("StorageLedger"), deployed)
-
-
-class StateOfAnotherChain(OracleError):
-    def __init__(self, path: Path, recorded: ChainIdentity, current: ChainIdentity) -> None:
-        differs = [k for k, v in asdict(recorded).items() if asdict(current)[k] != v]
-        super().__init__(
-            f"{path.name} holds the oracle state of another deployment ({', '.join(differs)} "
-            f"differ: {recorded} vs {current}); point the oracle at that chain, or move "
-            f"{path.parent} aside to start this chain's state from empty"
-        )
 
 
 def bind_state(path: Path, ledger: Ledger) -> Path:

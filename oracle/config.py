@@ -15,16 +15,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from oracle.errors import OracleError
+from oracle.errors import ConfigError, InlineKeyOffDevnet, KeyMalformed, KeyUnset
 
 Address = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]
 DEVNET_CHAIN_ID = 31337
 SOURCE_KINDS = ("simulator", "replay", "mqtt", "modbus")
-
-
-class ConfigError(OracleError):
-    def __init__(self, path: Path, problems: list[str]) -> None:
-        super().__init__(f"{path}: " + "; ".join(problems))
 
 
 class Table(BaseModel):
@@ -48,15 +43,12 @@ class KeyRef(Table):
         """The key's 32 bytes. With `chain_id`, an inline key off the devnet is refused."""
         if self.key is not None:
             if chain_id is not None and chain_id != DEVNET_CHAIN_ID:
-                raise OracleError(
-                    f"{who}: an inline key is for the devnet (chain {DEVNET_CHAIN_ID}) only; "
-                    f"chain {chain_id} needs key_env naming an environment variable"
-                )
+                raise InlineKeyOffDevnet(who, chain_id, DEVNET_CHAIN_ID)
             return _hex_key(who, self.key.get_secret_value())
         assert self.key_env is not None
         value = os.environ.get(self.key_env)
         if not value:
-            raise OracleError(f"{who}: set {self.key_env} to its private key")
+            raise KeyUnset(who, self.key_env)
         return _hex_key(who, value)
 
 
@@ -66,7 +58,7 @@ def _hex_key(who: str, text: str) -> bytes:
     except ValueError:
         key = b""
     if len(key) != 32:
-        raise OracleError(f"{who}: the key must be 32 bytes of hex (0x + 64 hex digits)")
+        raise KeyMalformed(who)
     return key
 
 

@@ -14,19 +14,11 @@ from collections.abc import Sequence
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from ledger.reports import IntervalReport, recover_report_signer, report_digest
-from oracle.errors import OracleError
+from oracle.errors import QuorumNotReached
 from oracle.feed import Item
-from oracle.quorum import OracleNode, QuorumNotReached, QuorumResult, differences
+from oracle.quorum import OracleNode, QuorumResult, differences
 
 log = logging.getLogger("essl.oracle.exchange")
-
-
-class NodeDisagrees(OracleError):
-    def __init__(self, node: str, start: int, why: str) -> None:
-        super().__init__(
-            f"interval {start}: {node} computed a different report than the quorum and does not "
-            f"sign it ({why}); check this node's device data"
-        )
 
 
 class SignedProposal(SQLModel, table=True):

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict
+from enum import StrEnum
 from pathlib import Path
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Dialect, Engine, String, TypeDecorator, inspect, text
 from sqlmodel import Field, Session, SQLModel, col, create_engine, delete, select
 
 from ledger.reports import IntervalReport
@@ -20,19 +21,41 @@ from oracle.reading import SignedReading
 from oracle.sources import RawRejected
 from oracle.validate import DeviceState
 
-SIGNED, SUBMITTED, CONFIRMED, FAILED = "signed", "submitted", "confirmed", "failed"
-INCLUDED = "included"  # mined in block_number/block_hash, not yet at the confirmation depth
-IN_FLIGHT = (SUBMITTED, INCLUDED)
-# An interval with nothing to report (no accepted readings): never sent; the next report
-# starts after it and the contract records the gap. `last_error` holds the reason.
-GAP = "gap"
+
+class OutboxState(StrEnum):
+    """Where a report is. Stored as its value, so outbox files written before the enum load."""
+
+    SIGNED = "signed"
+    SUBMITTED = "submitted"
+    INCLUDED = "included"  # mined in block_number/block_hash, not yet at the confirmation depth
+    CONFIRMED = "confirmed"
+    FAILED = "failed"
+    # An interval with nothing to report (no accepted readings): never sent; the next report
+    # starts after it and the contract records the gap. `last_error` holds the reason.
+    GAP = "gap"
+
+
+IN_FLIGHT = (OutboxState.SUBMITTED, OutboxState.INCLUDED)
+
+
+class _StateColumn(TypeDecorator[OutboxState]):
+    """An `OutboxState` in a text column: written as its value, read back as the member."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: OutboxState | None, dialect: Dialect) -> str | None:
+        return None if value is None else OutboxState(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> OutboxState | None:
+        return None if value is None else OutboxState(value)
 
 
 class OutboxReport(SQLModel, table=True):
     __tablename__ = "outbox_reports"
     station_id: int = Field(primary_key=True)
     interval_start: int = Field(primary_key=True)
-    state: str = Field(index=True)
+    state: OutboxState = Field(sa_type=_StateColumn, index=True)
     report_json: str
     signatures_json: str  # [[signer, 0x-signature], ...] in contract order
     readings_root: str
@@ -79,6 +102,24 @@ class ReceivedReading(SQLModel, table=True):
     payload: str  # SignedReading JSON, or the raw text of an unparseable payload
     detail: str | None = None  # set for unparseable payloads: why
     origin: str = ""
+
+
+def received_row(
+    station_id: int, interval_start: int, item: SignedReading | RawRejected
+) -> ReceivedReading:
+    """The inbox row of a received payload: a reading as its JSON, an unparseable payload as
+    its raw text with why it was refused."""
+    if isinstance(item, SignedReading):
+        return ReceivedReading(
+            station_id=station_id, interval_start=interval_start, payload=item.to_json()
+        )
+    return ReceivedReading(
+        station_id=station_id,
+        interval_start=interval_start,
+        payload=item.raw,
+        detail=item.detail,
+        origin=item.origin,
+    )
 
 
 TABLES = [OutboxReport.__table__, NodeCheckpoint.__table__, ReceivedReading.__table__]  # type: ignore[attr-defined]
@@ -133,7 +174,7 @@ class Outbox:
         row = OutboxReport(
             station_id=station_id,
             interval_start=interval_start,
-            state=GAP,
+            state=OutboxState.GAP,
             report_json="null",
             signatures_json="[]",
             readings_root="",
@@ -147,20 +188,8 @@ class Outbox:
         self, station_id: int, interval_start: int, item: SignedReading | RawRejected
     ) -> None:
         """Keep a payload durably before it is used (committed on return)."""
-        if isinstance(item, SignedReading):
-            row = ReceivedReading(
-                station_id=station_id, interval_start=interval_start, payload=item.to_json()
-            )
-        else:
-            row = ReceivedReading(
-                station_id=station_id,
-                interval_start=interval_start,
-                payload=item.raw,
-                detail=item.detail,
-                origin=item.origin,
-            )
         with Session(self.engine) as s:
-            s.add(row)
+            s.add(received_row(station_id, interval_start, item))
             s.commit()
 
     def received(self, station_id: int, interval_start: int) -> list[SignedReading | RawRejected]:
@@ -195,10 +224,10 @@ class Outbox:
     def pending(self, station_id: int) -> list[OutboxReport]:
         """Reports not final yet (signed, submitted or included), oldest first: the relay's
         work, in order."""
-        return self.in_states(station_id, (SIGNED, *IN_FLIGHT))
+        return self.in_states(station_id, (OutboxState.SIGNED, *IN_FLIGHT))
 
     def in_states(
-        self, station_id: int, states: tuple[str, ...], *, after: int | None = None
+        self, station_id: int, states: tuple[OutboxState, ...], *, after: int | None = None
     ) -> list[OutboxReport]:
         """The station's reports in `states` (after interval start `after`), oldest first."""
         query = select(OutboxReport).where(

@@ -16,7 +16,7 @@ from typing import Protocol
 from ledger.baselines import NO_BASELINE, Baseline, booked_counters
 from ledger.reports import IntervalReport, recover_report_signer, report_digest, sign_report
 from oracle.aggregate import Counters, IntervalBatch, batch_of, build_report
-from oracle.errors import OracleError
+from oracle.errors import NodeSignatureWrong, QuorumNotReached
 from oracle.reading import SignedReading
 from oracle.sources import RawRejected
 from oracle.validate import Validator, Verdict
@@ -84,12 +84,6 @@ class OracleNode:
     def committed(self, view: NodeView) -> None:
         """The interval's report is final for this node: its counters become the baseline."""
         self.previous = dict(view.counters)
-
-
-class QuorumNotReached(OracleError):
-    def __init__(self, start: int, threshold: int, refusals: list[tuple[str, str]]) -> None:
-        why = "; ".join(f"{n}: {r}" for n, r in refusals) or "no node computed a report"
-        super().__init__(f"interval {start}: fewer than {threshold} nodes agree ({why})")
 
 
 @dataclass
@@ -180,7 +174,7 @@ def agree(
         signature = node.sign(proposal, chain_id, ledger_address)
         # What a receiving peer does with each signature before counting it.
         if recover_report_signer(proposal, signature, chain_id, ledger_address) != node.address:
-            raise OracleError(f"{node.name}'s signature does not recover to {node.address}")
+            raise NodeSignatureWrong(node.name, node.address)
         signatures.append((node.address, signature))
     for node in backers:
         node.committed(views[node.name])

@@ -19,33 +19,11 @@ from web3.exceptions import TransactionNotFound, Web3Exception
 from ledger.errors import ContractRevert, LedgerError
 from ledger.storage import StorageLedgerClient
 from ledger.tx import TRANSIENT, NotMined, SentTx, receipt_hash
-from oracle.errors import OracleError
-from oracle.outbox import (
-    CONFIRMED,
-    FAILED,
-    IN_FLIGHT,
-    INCLUDED,
-    SIGNED,
-    SUBMITTED,
-    Outbox,
-    OutboxReport,
-)
+from oracle.errors import RelayGaveUp, RelaySubmitFailed
+from oracle.outbox import IN_FLIGHT, Outbox, OutboxReport, OutboxState
 
 log = logging.getLogger("essl.oracle.relay")
 WAITING = "waiting"  # a transaction still pending in the node's pool: order is kept behind it
-
-
-class RelayGaveUp(OracleError):
-    def __init__(self, failures: int, last: str) -> None:
-        super().__init__(
-            f"gave up after {failures} consecutive failures to reach the chain; last: {last}. "
-            "Check ESSL_RPC_URL and the node, then run again: the outbox resumes where it stopped"
-        )
-
-
-class RelaySubmitFailed(OracleError):
-    def __init__(self, sender: str, exc: Exception) -> None:
-        super().__init__(f"submitting from {sender} failed: {exc}")
 
 
 @dataclass
@@ -133,7 +111,7 @@ class Relay:
         self.outbox.update(
             row.station_id,
             row.interval_start,
-            state=CONFIRMED,
+            state=OutboxState.CONFIRMED,
             tx_hash=tx_hash,
             block_number=block,
             gas_used=gas,
@@ -146,7 +124,9 @@ class Relay:
         for r in rows:
             self.outbox.update(r.station_id, r.interval_start, **fields)
 
-    def _current(self, rows: list[OutboxReport], states: tuple[str, ...]) -> list[OutboxReport]:
+    def _current(
+        self, rows: list[OutboxReport], states: tuple[OutboxState, ...]
+    ) -> list[OutboxReport]:
         """The outbox's current version of `rows`, those now in `states`."""
         starts = {r.interval_start for r in rows}
         fresh = self.outbox.in_states(rows[0].station_id, states, after=min(starts) - 1)
@@ -157,7 +137,7 @@ class Relay:
         self.requeued += len(rows)
         self._set(
             rows,
-            state=SIGNED,
+            state=OutboxState.SIGNED,
             tx_hash=None,
             raw_tx=None,
             nonce=None,
@@ -195,14 +175,14 @@ class Relay:
         for group in _tx_groups(self.outbox.pending(station_id)):
             if group[0].state in IN_FLIGHT:
                 outcome = self._track(group, head)
-                if outcome == CONFIRMED:
+                if outcome == OutboxState.CONFIRMED:
                     confirmed += [r.interval_start for r in group]
                     continue
-                if outcome == INCLUDED:
+                if outcome == OutboxState.INCLUDED:
                     continue  # mined, not final yet: the next reports can go
-                if outcome in (WAITING, SUBMITTED):
+                if outcome in (WAITING, OutboxState.SUBMITTED):
                     break  # wait for the pending transaction first: order is kept
-                group = self._current(group, (SIGNED,))
+                group = self._current(group, (OutboxState.SIGNED,))
             stop = False
             for row in group:
                 if self._on_chain(row):
@@ -229,7 +209,7 @@ class Relay:
         latest = self.storage.latest_interval(station_id)[0]
         vanished = [
             r
-            for r in self.outbox.in_states(station_id, (CONFIRMED,), after=latest)
+            for r in self.outbox.in_states(station_id, (OutboxState.CONFIRMED,), after=latest)
             if not self._on_chain(r)
         ]
         if vanished:
@@ -238,7 +218,7 @@ class Relay:
                 len(vanished),
                 latest,
             )
-            self._set(vanished, state=SUBMITTED, block_number=None, block_hash=None)
+            self._set(vanished, state=OutboxState.SUBMITTED, block_number=None, block_hash=None)
 
     # -- following a transaction in flight ----------------------------------------------------
 
@@ -264,8 +244,8 @@ class Relay:
         if receipt is not None and receipt["status"] == 1:
             return self._mined(group, receipt, head)
         if receipt is None and self._known(first.tx_hash):
-            if first.state == INCLUDED:  # a reorg put it back in the pool
-                self._set(group, state=SUBMITTED, block_number=None, block_hash=None)
+            if first.state == OutboxState.INCLUDED:  # a reorg put it back in the pool
+                self._set(group, state=OutboxState.SUBMITTED, block_number=None, block_hash=None)
             self._close_gap(first)
             return WAITING
         # Reverted, or unknown to the node: lost with the pool, or removed by a reorg.
@@ -274,29 +254,31 @@ class Relay:
             self._confirm(r, first.tx_hash, 0, 0)
         rest = [r for r in group if r not in on_chain]
         if not rest:
-            return CONFIRMED
+            return OutboxState.CONFIRMED
         if receipt is None and not on_chain and self._rebroadcast(first, group):
-            return SUBMITTED
+            return OutboxState.SUBMITTED
         self._requeue(rest, "transaction reverted" if receipt else "transaction lost")
-        return SIGNED
+        return OutboxState.SIGNED
 
     def _mined(self, group: list[OutboxReport], receipt: Any, head: int) -> str:
         number = int(receipt["blockNumber"])
         block_hash = "0x" + bytes(receipt["blockHash"]).hex()
         if head - number + 1 < self.confirmations:
-            if group[0].state != INCLUDED or group[0].block_hash != block_hash:
-                self._set(group, state=INCLUDED, block_number=number, block_hash=block_hash)
-            return INCLUDED
+            if group[0].state != OutboxState.INCLUDED or group[0].block_hash != block_hash:
+                self._set(
+                    group, state=OutboxState.INCLUDED, block_number=number, block_hash=block_hash
+                )
+            return OutboxState.INCLUDED
         if self.confirmations > 1 and not all(self._on_chain(r) for r in group):
             return self._track_lost(group)
         gas = int(receipt["gasUsed"]) // len(group)
         for r in group:
             self._confirm(r, receipt_hash(receipt), number, gas)
-        return CONFIRMED
+        return OutboxState.CONFIRMED
 
     def _track_lost(self, group: list[OutboxReport]) -> str:
         self._requeue(group, "mined, yet the report is not on chain")
-        return SIGNED
+        return OutboxState.SIGNED
 
     def _rebroadcast(self, first: OutboxReport, group: list[OutboxReport]) -> bool:
         """Send the lost transaction again as is, if its nonce is still free."""
@@ -314,7 +296,7 @@ class Relay:
             first.nonce,
             [r.interval_start for r in group],
         )
-        self._set(group, state=SUBMITTED, block_number=None, block_hash=None)
+        self._set(group, state=OutboxState.SUBMITTED, block_number=None, block_hash=None)
         self.tx.resync()
         return True
 
@@ -351,7 +333,7 @@ class Relay:
                 self.outbox.update(
                     r.station_id,
                     r.interval_start,
-                    state=SUBMITTED,
+                    state=OutboxState.SUBMITTED,
                     tx_hash=sent.tx_hash,
                     raw_tx=sent.raw,
                     nonce=sent.nonce,
@@ -379,7 +361,7 @@ class Relay:
             # The contract refuses the report itself: retrying cannot help. Park it, loudly.
             for r in batch:
                 self.outbox.update(
-                    r.station_id, r.interval_start, state=FAILED, last_error=str(exc)
+                    r.station_id, r.interval_start, state=OutboxState.FAILED, last_error=str(exc)
                 )
             log.error("interval %s rejected on-chain: %s", batch[0].interval_start, exc)
             return []
@@ -392,6 +374,6 @@ class Relay:
                 self.outbox.update(r.station_id, r.interval_start, last_error=str(exc))
             raise RelaySubmitFailed(tx.address, exc) from exc
         rows = self._current(batch, IN_FLIGHT)
-        if self._mined(rows, receipt, int(receipt["blockNumber"])) == CONFIRMED:
+        if self._mined(rows, receipt, int(receipt["blockNumber"])) == OutboxState.CONFIRMED:
             return [r.interval_start for r in rows]
         return []

@@ -27,19 +27,18 @@ from oracle.config import (
     ReplaySourceConfig,
     SimulatorSourceConfig,
 )
-from oracle.errors import GaveUp, OracleError
+from oracle.errors import GaveUp, OracleError, RelayGaveUp, ReportsStillPending
 from oracle.feed import Inbox, IntervalSource, LiveFeed, StreamFeed
-from oracle.outbox import FAILED, Outbox, OutboxReport
+from oracle.outbox import Outbox, OutboxReport, OutboxState
 from oracle.quarantine import Quarantine
 from oracle.quorum import Agreement, OracleNode, agree
 from oracle.reading import ZERO_ADDRESS, DeviceDomain
-from oracle.relay import Relay, RelayGaveUp
+from oracle.relay import Relay
 from oracle.source_state import DurableInbox
 from oracle.station import ChainContext, IntervalOutcome, StationRuntime
 from oracle.validate import DeviceInfo, StationInfo, Validator
 
 log = logging.getLogger("essl.oracle")
-KINDS = {0: "meter", 1: "bms", 2: "gateway"}
 FAILOVER_S = 5.0  # how long the other nodes give an interval's designated submitter
 
 
@@ -119,13 +118,13 @@ def station_facts(ledger: Ledger, config: OracleConfig) -> tuple[StationInfo, li
     s = registry.station(config.station_id)
     station = StationInfo(
         station_id=config.station_id,
-        rated_power_w=s["rated_power_w"],
-        capacity_wh=s["capacity_wh"],
-        interval_s=s["interval_seconds"],
+        rated_power_w=s.rated_power_w,
+        capacity_wh=s.capacity_wh,
+        interval_s=s.interval_seconds,
         soc_min_bps=config.soc_min_bps,
         soc_max_bps=config.soc_max_bps,
-        round_trip_eff_bps=s["round_trip_efficiency_bps"],
-        grid_start=s["grid_start"],
+        round_trip_eff_bps=s.round_trip_efficiency_bps,
+        grid_start=s.grid_start,
     )
     channels = {m.device.lower(): m for m in config.meters}
     polled = {c.address.lower(): c for c in modbus_channels(config, ledger.chain_id)}
@@ -147,9 +146,9 @@ def station_facts(ledger: Ledger, config: OracleConfig) -> tuple[StationInfo, li
     count = int(ledger.tx.call(registry.contract.functions.deviceCount()))
     for device_id in range(1, count + 1):
         d = registry.device(device_id)
-        if d["station_id"] != config.station_id or not d["active"]:
+        if d.station_id != config.station_id or not d.active:
             continue
-        signer = str(d["signer"]).lower()
+        signer = str(d.signer).lower()
         registered.add(signer)
         channel = channels.get(signer)
         poll = polled.get(signer)
@@ -158,11 +157,11 @@ def station_facts(ledger: Ledger, config: OracleConfig) -> tuple[StationInfo, li
             participant = poll.participant
         devices.append(
             DeviceInfo(
-                address=d["signer"],
+                address=d.signer,
                 station_id=config.station_id,
-                kind=KINDS[d["kind"]],  # type: ignore[arg-type]
-                rated_power_w=d["rated_power_w"],
-                accuracy_class_bps=d["accuracy_class_bps"],
+                kind=d.kind.label,
+                rated_power_w=d.rated_power_w,
+                accuracy_class_bps=d.accuracy_class_bps,
                 participant=participant,
                 sampling_period_s=poll.period_s if poll else None,
                 acc32=channel.acc32 if channel else False,
@@ -449,7 +448,7 @@ def drain(oracle: Oracle, timeout_s: float = 120.0) -> None:
     while oracle.outbox.pending(oracle.config.station_id):
         oracle.relay.step(oracle.config.station_id)
         if time.monotonic() > deadline:
-            raise OracleError("reports still pending after the drain timeout; see the outbox")
+            raise ReportsStillPending(timeout_s)
         time.sleep(0.1)
 
 
@@ -496,4 +495,6 @@ def run_guarded(
 
 def refused(oracle: Oracle) -> list[OutboxReport]:
     """Reports the contract refused (state failed), oldest first."""
-    return [r for r in oracle.outbox.rows(oracle.config.station_id) if r.state == FAILED]
+    return [
+        r for r in oracle.outbox.rows(oracle.config.station_id) if r.state == OutboxState.FAILED
+    ]

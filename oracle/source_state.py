@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Field, Session, SQLModel
 
-from oracle.outbox import Outbox, ReceivedReading
+from oracle.outbox import Outbox, received_row
 from oracle.reading import SignedReading
 from oracle.sources import RawRejected
 
@@ -45,20 +45,8 @@ class DurableInbox:
     ) -> None:
         """Keep a payload durably (committed on return), and the source's state after it in
         the same transaction."""
-        if isinstance(item, SignedReading):
-            row = ReceivedReading(
-                station_id=station_id, interval_start=interval_start, payload=item.to_json()
-            )
-        else:
-            row = ReceivedReading(
-                station_id=station_id,
-                interval_start=interval_start,
-                payload=item.raw,
-                detail=item.detail,
-                origin=item.origin,
-            )
         with Session(self.engine) as s:
-            s.add(row)
+            s.add(received_row(station_id, interval_start, item))
             if checkpoint is not None:
                 s.merge(_row(station_id, checkpoint))
             s.commit()

@@ -17,7 +17,7 @@ from ledger.reports import ordered_signatures
 from oracle.archive import write_batch
 from oracle.errors import IntervalEmpty
 from oracle.feed import IntervalSource, Item
-from oracle.outbox import SIGNED, Outbox, OutboxReport, checkpoint_of, restore
+from oracle.outbox import Outbox, OutboxReport, OutboxState, checkpoint_of, restore
 from oracle.quarantine import Quarantine
 from oracle.quorum import Agreement, OracleNode, agree
 from oracle.reading import SignedReading
@@ -118,7 +118,7 @@ class StationRuntime:
         row = OutboxReport(
             station_id=self.station.station_id,
             interval_start=start,
-            state=SIGNED,
+            state=OutboxState.SIGNED,
             report_json=json.dumps(result.report.to_json()),
             signatures_json=json.dumps(
                 [[a, "0x" + s.hex()] for a, s in zip(signers, signatures, strict=True)]

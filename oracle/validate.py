@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final, Literal
+from typing import Final
 
+from ledger.kinds import DeviceKindName
 from oracle.errors import SignatureInvalid
 from oracle.reading import (
     OVER_ALARM_MASK,
@@ -22,12 +23,14 @@ from oracle.reading import (
     recover_address_bytes,
 )
 
-DeviceKind = Literal["meter", "bms", "gateway"]
-
 ACC32: Final = 1 << 32
 BPS: Final = 10_000
 # Default sampling periods: revenue meters report every minute, the BMS every 10 s.
-DEFAULT_PERIOD_S: Final[dict[str, int]] = {"meter": 60, "bms": 10, "gateway": 60}
+DEFAULT_PERIOD_S: Final[dict[DeviceKindName, int]] = {
+    DeviceKindName.METER: 60,
+    DeviceKindName.BMS: 10,
+    DeviceKindName.GATEWAY: 60,
+}
 
 
 class Reason(StrEnum):
@@ -59,7 +62,7 @@ class DeviceInfo:
 
     address: str
     station_id: int
-    kind: DeviceKind
+    kind: DeviceKindName
     rated_power_w: int
     accuracy_class_bps: int
     participant: str | None = None
@@ -69,6 +72,10 @@ class DeviceInfo:
     # a reading below them is not this meter's energy since onboarding.
     baseline_charged_wh: int = 0
     baseline_discharged_wh: int = 0
+
+    def __post_init__(self) -> None:
+        # A kind given as its word ("meter") becomes the enum member, or fails here naming it.
+        object.__setattr__(self, "kind", DeviceKindName(self.kind))
 
     @property
     def period_s(self) -> int:
@@ -231,7 +238,7 @@ class Validator:
                 f"|{r.power_w} W| exceeds rated {info.rated_power_w} W "
                 f"x (1 + {info.accuracy_class_bps} bps)",
             )
-        if info.kind == "bms" and not (
+        if info.kind is DeviceKindName.BMS and not (
             self.station.soc_min_bps <= r.soc_bps <= self.station.soc_max_bps
         ):
             return Verdict.reject(

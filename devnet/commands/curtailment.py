@@ -144,8 +144,8 @@ def booked_starts(storage: StorageLedgerClient, station: int, start: int, end: i
     from ledger.registry import RegistryClient
 
     s = RegistryClient(storage.ledger).station(station)
-    step = s["interval_seconds"]
-    first = start + (s["grid_start"] - start) % step
+    step = s.interval_seconds
+    first = start + (s.grid_start - start) % step
     return [t for t in range(first, end, step) if any(storage.report_of(station, t))]
 
 

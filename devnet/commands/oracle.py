@@ -67,8 +67,7 @@ def run(
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     from oracle.config import load_config
-    from oracle.errors import GaveUp
-    from oracle.relay import RelayGaveUp
+    from oracle.errors import GaveUp, RelayGaveUp
     from oracle.service import (
         EXIT_GAVE_UP,
         EXIT_OK,

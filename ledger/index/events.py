@@ -20,4 +20,6 @@ class EventMeta:
     timestamp: int
 
 
-Projection = Callable[[Session, dict[str, Any], EventMeta], None]
+# The arguments are typed per event by each projection (ledger.index.event_args); the indexer
+# hands over the decoded dict, so the table of projections takes any of them.
+Projection = Callable[[Session, Any, EventMeta], None]

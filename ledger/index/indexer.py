@@ -17,7 +17,7 @@ from web3.contract.contract import ContractEvent
 from web3.exceptions import BlockNotFound
 
 from ledger.client import Ledger
-from ledger.errors import LedgerError
+from ledger.errors import IndexerChainMismatch, LedgerError
 from ledger.index.events import EventMeta
 from ledger.index.projections import PROJECTIONS
 from ledger.index.tables import BLOCK_TABLES, ChainEvent, Checkpoint, SeenBlock
@@ -34,14 +34,6 @@ class ChainMoved(LedgerError):
 
     def __init__(self, block: int) -> None:
         super().__init__(f"block {block} was replaced while it was being indexed")
-
-
-class IndexerChainMismatch(LedgerError):
-    def __init__(self, indexed: int, connected: int) -> None:
-        super().__init__(
-            f"the database indexes chain {indexed}, not {connected}: "
-            "point ESSL_DATABASE_URL at another database"
-        )
 
 
 @dataclass

@@ -9,6 +9,16 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from ledger.index.credit_projections import CREDIT_PROJECTIONS
+from ledger.index.event_args import (
+    CurtailmentAttestedArgs,
+    DeviceDeactivatedArgs,
+    DeviceRegisteredArgs,
+    DeviceSignerChangedArgs,
+    LeaseSetArgs,
+    OracleSetChangedArgs,
+    ReportAcceptedArgs,
+    StationRegisteredArgs,
+)
 from ledger.index.events import EventMeta, Projection
 from ledger.index.passport_projections import PASSPORT_PROJECTIONS
 from ledger.index.settlement_projections import SETTLEMENT_PROJECTIONS
@@ -22,6 +32,7 @@ from ledger.index.tables import (
     ReportRow,
     StationRow,
 )
+from ledger.methodology import BPS, stored_in_interval
 from ledger.reports import participant_records
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -32,7 +43,7 @@ def region_text(value: str) -> str:
     return bytes.fromhex(value.removeprefix("0x")).rstrip(b"\0").decode("ascii", "replace")
 
 
-def station_registered(s: Session, a: dict[str, Any], m: EventMeta) -> None:
+def station_registered(s: Session, a: StationRegisteredArgs, m: EventMeta) -> None:
     s.merge(
         StationRow(
             station_id=a["stationId"],
@@ -49,7 +60,7 @@ def station_registered(s: Session, a: dict[str, Any], m: EventMeta) -> None:
     )
 
 
-def device_registered(s: Session, a: dict[str, Any], m: EventMeta) -> None:
+def device_registered(s: Session, a: DeviceRegisteredArgs, m: EventMeta) -> None:
     s.merge(
         DeviceRow(
             device_id=a["deviceId"],
@@ -77,15 +88,15 @@ def _device_key(s: Session, m: EventMeta, device_id: int, signer: str, *, active
     )
 
 
-def device_signer_changed(s: Session, a: dict[str, Any], m: EventMeta) -> None:
+def device_signer_changed(s: Session, a: DeviceSignerChangedArgs, m: EventMeta) -> None:
     _device_key(s, m, a["deviceId"], a["newSigner"], active=True)
 
 
-def device_deactivated(s: Session, a: dict[str, Any], m: EventMeta) -> None:
+def device_deactivated(s: Session, a: DeviceDeactivatedArgs, m: EventMeta) -> None:
     _device_key(s, m, a["deviceId"], a["signer"], active=False)
 
 
-def lease_set(s: Session, a: dict[str, Any], m: EventMeta) -> None:
+def lease_set(s: Session, a: LeaseSetArgs, m: EventMeta) -> None:
     s.merge(
         LeaseRow(
             block_number=m.block_number,
@@ -99,7 +110,7 @@ def lease_set(s: Session, a: dict[str, Any], m: EventMeta) -> None:
     )
 
 
-def oracle_set_changed(s: Session, a: dict[str, Any], m: EventMeta) -> None:
+def oracle_set_changed(s: Session, a: OracleSetChangedArgs, m: EventMeta) -> None:
     s.merge(
         OracleSetRow(
             config_version=a["configVersion"],
@@ -128,7 +139,7 @@ def charged_before(s: Session, station_id: int, participant: str, interval_start
     return int(total)
 
 
-def report_accepted(s: Session, a: dict[str, Any], m: EventMeta) -> None:
+def report_accepted(s: Session, a: ReportAcceptedArgs, m: EventMeta) -> None:
     """One event per report: the report row with the station state, and one row per participant."""
     s.merge(
         ReportRow(
@@ -151,13 +162,12 @@ def report_accepted(s: Session, a: dict[str, Any], m: EventMeta) -> None:
         )
     )
     station = s.get(StationRow, a["stationId"])
-    efficiency = station.round_trip_efficiency_bps if station else 10_000
+    efficiency = station.round_trip_efficiency_bps if station else BPS
     for rec in participant_records(_hex_bytes(a["participants"])):
         # The ledger applies the efficiency to the lifetime counter: this interval's share of
         # stored energy is the difference of the floors before and after it.
         before = charged_before(s, a["stationId"], rec.participant, a["intervalStart"])
-        after = before + rec.charged_wh
-        stored = after * efficiency // 10_000 - before * efficiency // 10_000
+        stored = stored_in_interval(before, rec.charged_wh, efficiency)
         s.merge(
             ParticipantIntervalRow(
                 station_id=a["stationId"],
@@ -174,7 +184,7 @@ def report_accepted(s: Session, a: dict[str, Any], m: EventMeta) -> None:
         )
 
 
-def curtailment_attested(s: Session, a: dict[str, Any], m: EventMeta) -> None:
+def curtailment_attested(s: Session, a: CurtailmentAttestedArgs, m: EventMeta) -> None:
     """One event per participant of a grid operator's attestation."""
     s.merge(
         CurtailmentRow(

@@ -51,3 +51,42 @@ class ConservationViolated(SettlementError):
 
 class InvalidStatement(SettlementError):
     """A serialised statement is malformed or its totals, line hashes or root do not match."""
+
+
+class SettlementRunError(LedgerError):
+    """Root of the errors of a settlement run (not of the engine's input checks)."""
+
+
+class NoTermsInForce(SettlementRunError):
+    def __init__(self, station_id: int, period: int) -> None:
+        self.station_id, self.period = station_id, period
+        super().__init__(
+            f"station {station_id} has no stored terms in force for {period}: register them "
+            "with `essl settle terms FILE STATION`"
+        )
+
+
+class IncompleteData(SettlementRunError):
+    def __init__(self, station_id: int, period: int, reports: int, expected: int) -> None:
+        self.station_id, self.period = station_id, period
+        self.reports, self.expected = reports, expected
+        super().__init__(
+            f"station {station_id}, {period}: {reports} of {expected} interval reports are "
+            "indexed; wait for the oracle and the indexer, or settle with allow_partial"
+        )
+
+
+class StatementIsFinal(SettlementRunError):
+    def __init__(self, station_id: int, period: int, version: int) -> None:
+        self.station_id, self.period, self.version = station_id, period, version
+        super().__init__(
+            f"statement {station_id}/{period} v{version} is Final and differs from a new run: "
+            "a Final statement is immutable"
+        )
+
+
+class StatementNotFound(SettlementRunError):
+    def __init__(self, station_id: int, period: int, version: int | None = None) -> None:
+        self.station_id, self.period, self.version = station_id, period, version
+        which = f" v{version}" if version else ""
+        super().__init__(f"no stored statement {station_id}/{period}{which}")

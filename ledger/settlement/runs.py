@@ -15,53 +15,18 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from ledger.client import Ledger
-from ledger.errors import LedgerError
 from ledger.index.tables import SettlementStatementDocument, SettlementTermsDocument
 from ledger.settlement.anchor import SettlementAnchorClient, StatementState
 from ledger.settlement.engine import settle
+from ledger.settlement.errors import IncompleteData, NoTermsInForce, StatementIsFinal
+
+# Re-exported: the API imports these two from here.
+from ledger.settlement.errors import SettlementRunError as SettlementRunError
+from ledger.settlement.errors import StatementNotFound as StatementNotFound
 from ledger.settlement.period import period_bounds
 from ledger.settlement.source import period_inputs
 from ledger.settlement.statement import Statement
 from ledger.settlement.terms import Terms
-
-
-class SettlementRunError(LedgerError):
-    """Root of the errors of a settlement run (not of the engine's input checks)."""
-
-
-class NoTermsInForce(SettlementRunError):
-    def __init__(self, station_id: int, period: int) -> None:
-        self.station_id, self.period = station_id, period
-        super().__init__(
-            f"station {station_id} has no stored terms in force for {period}: register them "
-            "with `essl settle terms FILE STATION`"
-        )
-
-
-class IncompleteData(SettlementRunError):
-    def __init__(self, station_id: int, period: int, reports: int, expected: int) -> None:
-        self.station_id, self.period = station_id, period
-        self.reports, self.expected = reports, expected
-        super().__init__(
-            f"station {station_id}, {period}: {reports} of {expected} interval reports are "
-            "indexed; wait for the oracle and the indexer, or settle with allow_partial"
-        )
-
-
-class StatementIsFinal(SettlementRunError):
-    def __init__(self, station_id: int, period: int, version: int) -> None:
-        self.station_id, self.period, self.version = station_id, period, version
-        super().__init__(
-            f"statement {station_id}/{period} v{version} is Final and differs from a new run: "
-            "a Final statement is immutable"
-        )
-
-
-class StatementNotFound(SettlementRunError):
-    def __init__(self, station_id: int, period: int, version: int | None = None) -> None:
-        self.station_id, self.period, self.version = station_id, period, version
-        which = f" v{version}" if version else ""
-        super().__init__(f"no stored statement {station_id}/{period}{which}")
 
 
 @dataclass(frozen=True)

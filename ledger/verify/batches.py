@@ -10,15 +10,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from ledger.errors import LedgerError
+# Re-exported: the passport verifier imports it from here.
+from ledger.errors import BatchUnavailable as BatchUnavailable
 
 FORMAT = "essl-batch/1"
-
-
-class BatchUnavailable(LedgerError):
-    def __init__(self, where: str, reason: str) -> None:
-        self.reason = reason
-        super().__init__(f"batch {where}: {reason}")
 
 
 def batch_location(archive: str, root_hex: str) -> str:

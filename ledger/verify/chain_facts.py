@@ -17,6 +17,7 @@ from web3.contract import Contract
 
 from ledger.baselines import Baseline
 from ledger.compile import Build
+from ledger.kinds import DeviceKind
 from ledger.reports import IntervalReport, ParticipantDelta, ParticipantRecord, participant_records
 
 
@@ -45,7 +46,7 @@ class DeviceKey:
     device_id: int
     station_id: int
     signer: str
-    kind: int
+    kind: DeviceKind
     external_code: str
     from_block: int
     to_block: int | None = None  # None: still the device's key
@@ -241,7 +242,7 @@ class ChainFacts:
                     device_id,
                     station_id,
                     str(e.args["signer"]),
-                    int(e.args["kind"]),
+                    DeviceKind(int(e.args["kind"])),
                     str(e.args["externalCode"]),
                     e.block,
                 )
@@ -256,7 +257,7 @@ class ChainFacts:
                     device_id,
                     station_id,
                     str(e.args["newSigner"]),
-                    old.kind if old else 0,
+                    old.kind if old else DeviceKind.REVENUE_METER,
                     old.external_code if old else "",
                     e.block,
                 )

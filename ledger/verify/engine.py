@@ -32,6 +32,7 @@ from typing import Any
 from coincurve import PublicKey
 
 from ledger.baselines import NO_BASELINE, Baseline, implied_raw
+from ledger.methodology import avoided_grams, curtailment_grams
 from ledger.readings import DeviceDomain, keccak
 from ledger.reports import IntervalReport, report_digest
 from ledger.verify.chain_facts import (
@@ -53,12 +54,6 @@ Datasets = dict[int, dict[str, int]]  # factor version -> region -> gCO2e/MWh
 
 def short(hex_value: str) -> str:
     return hex_value[:10] + "…"
-
-
-def trunc_div(n: int, d: int) -> int:
-    """Solidity signed division: truncation toward zero."""
-    q = abs(n) // d
-    return -q if n < 0 else q
 
 
 def recover_digest(digest: bytes, signature: bytes) -> str:
@@ -340,7 +335,7 @@ def _check_reports(
         charged, discharged = delta.charged_wh_total - prev_c, delta.discharged_wh_total - prev_d
         prev_c, prev_d = delta.charged_wh_total, delta.discharged_wh_total
         factor = _dataset_factor(v, item, datasets, r.factor_version, region, r.grams_per_mwh)
-        avoided = trunc_div((discharged - charged) * factor, 10**6)
+        avoided = avoided_grams(charged, discharged, factor)
         got = (record.charged_wh, record.discharged_wh, record.avoided_grams)
         want = (charged, discharged, avoided)
         if got != want:
@@ -397,7 +392,7 @@ def _check_curtailment(
                 f"before it used version {latest[-1].factor_version}",
             )
         factor = _dataset_factor(v, item, datasets, a.factor_version, region, a.grams_per_mwh)
-        grams = trunc_div(a.curtailed_wh * factor, 10**6)
+        grams = curtailment_grams(a.curtailed_wh, factor)
         if grams != a.avoided_grams:
             v.fail(
                 "curtailment",

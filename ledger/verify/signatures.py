@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledger.errors import MalformedReading, SignatureInvalid
+from ledger.errors import BatchUnavailable, MalformedReading, SignatureInvalid
 from ledger.readings import ZERO_ADDRESS, encode_reading_dict, keccak, recover_encoded
-from ledger.verify.batches import BatchUnavailable, batch_location, load_document
+from ledger.verify.batches import batch_location, load_document
 
 
 @dataclass

@@ -24,6 +24,7 @@ from typing import Literal
 
 from eth_hash.auto import keccak
 
+from ledger.kinds import DeviceKindName
 from oracle.errors import SimulatorConfigError, SimulatorTimeError
 from oracle.reading import (
     ZERO_ADDRESS,
@@ -141,7 +142,7 @@ class StationSimulator:
         bms = DeviceInfo(
             self._bms_address,
             s.station_id,
-            "bms",
+            DeviceKindName.BMS,
             s.rated_power_w,
             s.bms_class_bps,
             None,
@@ -151,7 +152,7 @@ class StationSimulator:
             DeviceInfo(
                 c.address,
                 s.station_id,
-                "meter",
+                DeviceKindName.METER,
                 c.participant.rated_power_w,
                 s.meter_class_bps,
                 c.participant.address,

@@ -21,8 +21,8 @@ from devnet.world import World
 from ledger.client import Ledger
 from ledger.credits import CreditsClient, CreditState, RetireInfo
 from ledger.errors import ContractRevert, revert_class
+from ledger.methodology import truncated_div
 from ledger.storage import CurtailedCharge, StorageLedgerClient
-from tests.contracts.test_methodology import truncated_div
 from tests.credit_helpers import PERIOD, QH_GRAMS_PER_MWH
 from tests.helpers import report, submit
 

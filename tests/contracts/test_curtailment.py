@@ -8,8 +8,8 @@ import pytest
 from devnet.world import DAY_START, INTERVAL_S, World
 from ledger.client import Ledger
 from ledger.credits import CreditsClient
-from ledger.curtailment import CurtailedAboveCharged, ReportNotBooked, attest, attest_dispatch
-from ledger.errors import revert_class
+from ledger.curtailment import attest, attest_dispatch
+from ledger.errors import CurtailedAboveCharged, ReportNotBooked, revert_class
 from ledger.storage import CurtailedCharge, StorageLedgerClient
 from tests.credit_helpers import PERIOD, QH_GRAMS_PER_MWH
 from tests.helpers import report, submit

@@ -5,22 +5,12 @@ from __future__ import annotations
 
 from devnet.world import World
 from ledger.client import Ledger
+from ledger.methodology import truncated_div
 from ledger.storage import CurtailedCharge, StorageLedgerClient
 from tests.credit_helpers import QH_GRAMS_PER_MWH
 from tests.helpers import report, submit
 
 WH_PER_MWH = 1_000_000
-
-
-def truncated_div(a: int, b: int) -> int:
-    """Solidity's signed division: the quotient truncated toward zero (Python's // floors)."""
-    quotient = abs(a) // abs(b)
-    return quotient if (a >= 0) == (b > 0) else -quotient
-
-
-def test_truncated_div_matches_solidity_for_both_signs() -> None:
-    assert truncated_div(7, 2) == 3 and truncated_div(-7, 2) == -3 and -7 // 2 == -4
-    assert truncated_div(0, 5) == 0 and truncated_div(-4, 2) == -2
 
 
 def test_avoided_accounts_equal_the_hand_computation_to_the_gram(

@@ -13,7 +13,8 @@ from devnet.world import DAY_START, World
 from ledger.client import Ledger
 from ledger.errors import revert_class
 from ledger.keys import devnet_keys
-from ledger.registry import DeviceKind, RegistryClient, StationParams
+from ledger.kinds import DeviceKind
+from ledger.registry import RegistryClient, StationParams
 from ledger.reports import ordered_signatures, sign_report
 from ledger.storage import StorageLedgerClient
 from tests.helpers import report, submit
@@ -75,7 +76,7 @@ def test_register_station_rejects_invalid_parameters(
 def test_register_station_defaults_the_interval(ledger: Ledger, world: World) -> None:
     registry = RegistryClient(ledger)
     sid = registry.register_station(_params(world, interval_seconds=0))
-    assert registry.station(sid)["interval_seconds"] == 900
+    assert registry.station(sid).interval_seconds == 900
 
 
 def test_unauthorized_registry_writes_are_rejected(
@@ -120,7 +121,7 @@ def test_station_operator_and_grid_operator_rights(
     assert ledger.view("Registry", "isLeaseActive", station, gen, 30) is False
     own = operator.register_station(_params(world))
     device = _device(operator, own, _key(14).address)
-    assert operator.device(device)["station_id"] == own
+    assert operator.device(device).station_id == own
 
 
 def test_lease_and_device_input_errors(ledger: Ledger, world: World, station: int) -> None:
@@ -158,7 +159,7 @@ def test_device_key_rotation(ledger: Ledger, world: World, station: int) -> None
     receipt = operator.ledger.transact("Registry", "setDeviceSigner", device, new)
     (event,) = registry.contract.events.DeviceSignerChanged().process_receipt(receipt)
     assert dict(event["args"]) == {"deviceId": device, "previousSigner": old, "newSigner": new}
-    assert registry.device(device)["signer"] == new
+    assert registry.device(device).signer == new
     assert (registry.device_of(new), registry.device_of(old)) == (device, 0)
     other = registry.device_of(world.devices[2].address)
     with pytest.raises(revert_class("RegistrySignerInUse")) as e:
@@ -167,7 +168,7 @@ def test_device_key_rotation(ledger: Ledger, world: World, station: int) -> None
     with pytest.raises(revert_class("RegistryZeroAddress")):
         operator.ledger.transact("Registry", "setDeviceSigner", device, ZERO)
     operator.ledger.transact("Registry", "deactivateDevice", device)
-    assert registry.device(device)["active"] is False
+    assert registry.device(device).active is False
     for fn, args in (
         ("setDeviceSigner", (device, _key(15).address)),
         ("deactivateDevice", (device,)),

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from devnet.world import World
 from ledger.client import Ledger
 from ledger.errors import ContractRevert
+from ledger.methodology import avoided_grams, balance_wh, curtailment_grams
 from ledger.registry import region_bytes
 from ledger.storage import CurtailedCharge, StorageLedgerClient
 from tests.helpers import report, submit
@@ -38,18 +39,13 @@ class Model:
     curtailed: int = 0
 
 
-def _trunc_div(n: int, d: int) -> int:
-    q = abs(n) // d
-    return -q if n < 0 else q
-
-
 def _apply(m: Model, c: int, d: int, curtailed: int, lease: int, grams: int) -> Model | None:
     """The account after one interval, or None if the ledger must reject it."""
     charged, discharged = m.charged + c, m.discharged + d
-    balance = charged * EFF // 10_000 - discharged
+    balance = balance_wh(charged, discharged, EFF)
     if balance < 0 or balance > lease:
         return None
-    delta = _trunc_div((d - c) * grams, 10**6) + curtailed * grams // 10**6
+    delta = avoided_grams(c, d, grams) + curtailment_grams(curtailed, grams)
     return Model(charged, discharged, balance, m.avoided + delta, m.curtailed + curtailed)
 
 

@@ -10,6 +10,7 @@ import pytest
 from devnet.world import DAY_START, INTERVAL_S, World
 from ledger.client import Ledger
 from ledger.errors import revert_class
+from ledger.methodology import truncated_div
 from ledger.registry import RegistryClient, region_bytes
 from ledger.reports import IntervalReport, participant_records, report_digest
 from ledger.storage import REPORT_KEYS_PER_SLOT, ReportRecord, StorageLedgerClient
@@ -25,11 +26,6 @@ def _start(index: int) -> int:
 
 def _send(ledger: Ledger, world: World, r: IntervalReport) -> Any:
     return StorageLedgerClient(ledger).submit(r, signatures(ledger, world, r))
-
-
-def _trunc_div(n: int, d: int) -> int:
-    q = abs(n) // d
-    return -q if n < 0 else q
 
 
 def test_resubmitting_the_same_report_is_a_no_op(
@@ -158,12 +154,12 @@ def test_report_accepted_carries_the_state_and_every_participant(
     records = {rec.participant: rec for rec in participant_records(args["participants"])}
     assert set(records) == {gen, con}
     assert (records[gen].charged_wh, records[gen].discharged_wh) == (0, 8 * MWH)
-    assert records[gen].avoided_grams == _trunc_div(8 * MWH * grams, 10**6)
+    assert records[gen].avoided_grams == truncated_div(8 * MWH * grams, 10**6)
     assert (records[con].charged_wh, records[con].discharged_wh) == (2 * MWH, 0)
-    assert records[con].avoided_grams == _trunc_div(-2 * MWH * grams, 10**6)
-    assert client.avoided_of(station, con).avoided_grams == _trunc_div(
+    assert records[con].avoided_grams == truncated_div(-2 * MWH * grams, 10**6)
+    assert client.avoided_of(station, con).avoided_grams == truncated_div(
         -MWH * grams, 10**6
-    ) + _trunc_div(-2 * MWH * grams, 10**6)
+    ) + truncated_div(-2 * MWH * grams, 10**6)
 
 
 def test_several_stations_in_one_batch(ledger: Ledger, world: World, station: int) -> None:

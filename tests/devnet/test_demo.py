@@ -13,16 +13,11 @@ from devnet.curtailment_demo import attest_demo_dispatch, dispatch_intervals
 from devnet.demo import INTERVALS, run_demo
 from devnet.world import DAY_START, demo_world
 from ledger.client import Ledger
+from ledger.methodology import avoided_grams, curtailment_grams
 from ledger.registry import RegistryClient, region_bytes
 from ledger.reports import participant_records
 from ledger.settings import LedgerSettings
 from ledger.storage import StorageLedgerClient
-
-
-def truncated(numerator: int, denominator: int) -> int:
-    """Integer division rounding toward zero, as Solidity's `/` and `sdiv`."""
-    q = abs(numerator) // denominator
-    return q if numerator >= 0 else -q
 
 
 def test_the_demo_day_books_exactly_the_hand_computed_avoided_emissions(
@@ -42,7 +37,7 @@ def test_the_demo_day_books_exactly_the_hand_computed_avoided_emissions(
     (station,) = result["stations"]
     storage = StorageLedgerClient(ledger)
     world = demo_world()
-    region = region_bytes(RegistryClient(ledger).station(station)["region"])
+    region = region_bytes(RegistryClient(ledger).station(station).region)
     factors = ledger.contract("EmissionFactors").functions
 
     def grams_per_mwh(version: int) -> int:
@@ -59,7 +54,7 @@ def test_the_demo_day_books_exactly_the_hand_computed_avoided_emissions(
     for log in reports:
         f = grams_per_mwh(log["args"]["factorVersion"])
         for r in participant_records(bytes(log["args"]["participants"])):
-            expected[r.participant] += truncated((r.discharged_wh - r.charged_wh) * f, 10**6)
+            expected[r.participant] += avoided_grams(r.charged_wh, r.discharged_wh, f)
             if log["args"]["intervalStart"] in dispatch and r.participant in generators:
                 generator_charge_in_dispatch += r.charged_wh
 
@@ -72,7 +67,7 @@ def test_the_demo_day_books_exactly_the_hand_computed_avoided_emissions(
         assert a["intervalStart"] in dispatch and a["participant"] in generators
         assert a["gridOperator"] == world.grid_operator.address
         f = grams_per_mwh(a["factorVersion"])
-        expected[a["participant"]] += a["curtailedWh"] * f // 10**6
+        expected[a["participant"]] += curtailment_grams(a["curtailedWh"], f)
 
     # The dispatch attests all of the generators' charging in 10:00-16:00, and nothing else.
     assert sum(a["args"]["curtailedWh"] for a in attestations) == generator_charge_in_dispatch

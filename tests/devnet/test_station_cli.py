@@ -11,10 +11,11 @@ import pytest
 
 from devnet.world import DEMO_STATION_FILE, demo_world, world_station_file
 from ledger.client import Ledger
-from ledger.onboarding import StationDrift, find_station, plan
+from ledger.errors import StationDrift, StationFileError
+from ledger.onboarding import find_station, plan
 from ledger.registry import RegistryClient
 from ledger.settings import LedgerSettings
-from ledger.station_file import StationFileError, load_station_file, parse_station_file
+from ledger.station_file import load_station_file, parse_station_file
 from tests.devnet.cli import Essl, essl_group
 
 
@@ -77,7 +78,7 @@ def test_apply_registers_then_plans_nothing_then_one_write_per_change(
     leased, _, _ = ledger.tx.call(registry.contract.functions.leaseOf(station_id, gen))
     assert leased == 32_000_000
     meter5 = registry.device_of(world.devices[-1].address)
-    assert registry.device(meter5)["active"] is False
+    assert registry.device(meter5).active is False
     assert "No changes" in run("plan", str(changed)).stdout
 
     shown = run("show", str(station_id))

@@ -10,7 +10,7 @@ from ledger.compile import Build
 from ledger.deploy import deploy_suite, deployment_path, mismatch
 from ledger.errors import DeploymentGone
 from ledger.settings import LedgerSettings
-from ledger.setup import configure_suite
+from ledger.setup import configure_suite, open_or_deploy
 
 
 def test_deploy_writes_the_deployment_file_and_reuses_it(
@@ -76,7 +76,7 @@ def test_a_record_of_another_chain_with_the_same_id_and_addresses_is_refused_or_
             settings = session_settings.model_copy(
                 update={"rpc_url": url, "deployments_dir": records_dir}
             )
-            deployed.append(open_ledger(settings, deploy_if_missing=True).deployment)
+            deployed.append(open_or_deploy(settings).deployment)
         assert deployed[0].address("StorageLedger") == deployed[1].address("StorageLedger")
 
         # The first chain's record, read against the second chain.
@@ -85,7 +85,7 @@ def test_a_record_of_another_chain_with_the_same_id_and_addresses_is_refused_or_
         )
         with pytest.raises(DeploymentGone, match="genesis block differs"):
             open_ledger(on_second)
-        replaced = open_ledger(on_second, deploy_if_missing=True).deployment
+        replaced = open_or_deploy(on_second).deployment
         assert replaced.genesis_hash == deployed[1].genesis_hash
         assert not replaced.reused
         assert open_ledger(on_second).deployment.deploy_block == replaced.deploy_block

@@ -13,7 +13,7 @@ from ledger.client import Ledger
 from ledger.db import make_engine
 from ledger.index.indexer import Indexer
 from ledger.storage import StorageLedgerClient
-from oracle.outbox import CONFIRMED
+from oracle.outbox import OutboxState
 from oracle.service import Oracle
 from tests.ledger.index import canonical
 from tests.oracle.chain import expected_counters
@@ -42,7 +42,7 @@ def assert_booked_once(
         account = storage.account_of(station, participant)
         assert (account.charged_wh, account.discharged_wh) == (c, d)
         assert charged.get(participant, 0) == c
-    assert {r.state for r in oracle.outbox.rows(station)} == {CONFIRMED}
+    assert {r.state for r in oracle.outbox.rows(station)} == {OutboxState.CONFIRMED}
 
 
 def run_oracle_cli(config_path: str) -> None:

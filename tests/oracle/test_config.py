@@ -11,7 +11,8 @@ import pytest
 
 from devnet.oracle_config import demo_oracle_config, to_toml
 from devnet.world import demo_world
-from oracle.config import ConfigError, OracleConfig, load_config
+from oracle.config import OracleConfig, load_config
+from oracle.errors import ConfigError
 from tests.devnet.test_anvil_cli import ESSL
 
 OLD_TABLE = """

@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from devnet.oracle_config import to_toml
 from ledger.client import Ledger
-from oracle.outbox import CONFIRMED, SUBMITTED, Outbox, OutboxReport
+from oracle.outbox import Outbox, OutboxReport, OutboxState
 from oracle.service import build_oracle
 from tests.oracle.chain import world_and_config
 from tests.oracle.faults import assert_booked_once, oracle_starter, run_oracle_cli
@@ -55,12 +55,15 @@ def reached(target: str, rows: list[OutboxReport], before: list[OutboxReport]) -
     if target == "signed":
         return len(rows) > len(before)
     if target == "submitted":
-        earlier = {(r.interval_start, r.tx_hash) for r in before if r.state == SUBMITTED}
+        earlier = {
+            (r.interval_start, r.tx_hash) for r in before if r.state == OutboxState.SUBMITTED
+        }
         return any(
-            r.state == SUBMITTED and (r.interval_start, r.tx_hash) not in earlier for r in rows
+            r.state == OutboxState.SUBMITTED and (r.interval_start, r.tx_hash) not in earlier
+            for r in rows
         )
-    confirmed = sum(r.state == CONFIRMED for r in rows)
-    return confirmed > sum(r.state == CONFIRMED for r in before)
+    confirmed = sum(r.state == OutboxState.CONFIRMED for r in rows)
+    return confirmed > sum(r.state == OutboxState.CONFIRMED for r in before)
 
 
 def test_20_kill_9_at_random_outbox_states_lose_and_double_nothing(

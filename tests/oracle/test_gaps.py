@@ -9,7 +9,7 @@ from pathlib import Path
 from ledger.client import Ledger
 from ledger.storage import StorageLedgerClient
 from oracle.config import ReplaySourceConfig
-from oracle.outbox import CONFIRMED, GAP
+from oracle.outbox import OutboxState
 from oracle.reading import DeviceDomain, SignedReading, sign_reading
 from oracle.service import Clock, build_oracle, drain, make_feed, run_due, station_facts
 from oracle.sources.replay import write_jsonl
@@ -40,7 +40,12 @@ def test_empty_and_all_rejected_intervals_become_gaps_and_the_oracle_moves_on(
     assert run_due(oracle, Clock(config.start, 0)) == 4
     drain(oracle)
     rows = oracle.outbox.rows(station)
-    assert [r.state for r in rows] == [CONFIRMED, GAP, GAP, CONFIRMED]
+    assert [r.state for r in rows] == [
+        OutboxState.CONFIRMED,
+        OutboxState.GAP,
+        OutboxState.GAP,
+        OutboxState.CONFIRMED,
+    ]
     assert rows[1].last_error == f"all {len(forged)} rejected: BAD_SIGNATURE x {len(forged)}"
     assert rows[2].last_error == "no readings"
     assert oracle.quarantine.count_by_reason() == {"BAD_SIGNATURE": len(forged)}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from oracle.feed import StreamFeed
-from oracle.outbox import SIGNED, Outbox, OutboxReport
+from oracle.outbox import Outbox, OutboxReport, OutboxState
 from oracle.reading import DeviceDomain, SignedReading
 from oracle.source_state import DurableInbox
 from oracle.sources.replay import ReplaySource, write_jsonl
@@ -46,7 +46,7 @@ def test_a_crash_mid_interval_loses_no_received_reading(
         OutboxReport(
             station_id=1,
             interval_start=DAY_START,
-            state=SIGNED,
+            state=OutboxState.SIGNED,
             report_json="{}",
             signatures_json="[]",
             readings_root="0x",

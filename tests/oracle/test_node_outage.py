@@ -24,7 +24,7 @@ from ledger.compile import Build
 from ledger.deploy import deploy_suite
 from ledger.settings import LedgerSettings
 from ledger.setup import configure_suite
-from oracle.outbox import CONFIRMED, SUBMITTED, OutboxReport
+from oracle.outbox import OutboxReport, OutboxState
 from oracle.relay import Confirmed
 from oracle.service import build_oracle
 from tests.oracle.chain import world_and_config
@@ -97,8 +97,10 @@ def test_a_node_restarted_without_its_pool_gets_the_lost_transaction_again(
     deadline = time.monotonic() + 60
     while not lost and time.monotonic() < deadline:  # stop once a broadcast is in the pool
         rows = oracle.outbox.rows(station)
-        if sum(r.state == CONFIRMED for r in rows) >= 4:
-            lost = [r.interval_start for r in rows if r.state == SUBMITTED and in_pool(r)]
+        if sum(r.state == OutboxState.CONFIRMED for r in rows) >= 4:
+            lost = [
+                r.interval_start for r in rows if r.state == OutboxState.SUBMITTED and in_pool(r)
+            ]
         if not lost:
             time.sleep(0.002)
     node.stop()
@@ -130,7 +132,7 @@ def test_a_restarted_oracle_rebroadcasts_the_transaction_the_node_dropped(
             oracle.runtime.process(start, now=start + 901)
         assert oracle.relay.step(station) == []  # broadcast, not mined in the wait
         (row, _) = oracle.outbox.rows(station)[:2]
-        assert row.state == SUBMITTED and row.raw_tx is not None
+        assert row.state == OutboxState.SUBMITTED and row.raw_tx is not None
         rpc("anvil_dropAllTransactions", [])  # type: ignore[arg-type]
     finally:
         rpc("evm_setAutomine", [True])  # type: ignore[arg-type]
@@ -162,7 +164,7 @@ def test_a_report_stuck_above_a_nonce_the_node_lost_is_mined_once_the_gap_is_fil
         oracle.runtime.process(config.start, now=config.start + 901)
         assert oracle.relay.step(station) == []
         (row,) = oracle.outbox.rows(station)
-        assert row.state == SUBMITTED and row.nonce == foreign.nonce + 1
+        assert row.state == OutboxState.SUBMITTED and row.nonce == foreign.nonce + 1
     finally:
         rpc("evm_setAutomine", [True])  # type: ignore[arg-type]
     rpc("evm_mine", [])  # type: ignore[arg-type]

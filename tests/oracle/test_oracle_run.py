@@ -22,7 +22,7 @@ from ledger.keys import devnet_keys
 from ledger.storage import StorageLedgerClient
 from oracle.archive import batch_path, read_batch
 from oracle.config import OracleConfig, ReplaySourceConfig
-from oracle.outbox import CONFIRMED, Outbox
+from oracle.outbox import Outbox, OutboxState
 from oracle.quarantine import Quarantine
 from oracle.reading import DeviceDomain
 from oracle.service import make_feed, station_facts
@@ -132,7 +132,7 @@ def test_essl_oracle_run_polls_a_modbus_station_and_books_every_interval(
     assert done.returncode == 0, done.stderr[-3000:]
 
     rows = outbox_of(config, ledger).rows(station)
-    assert [r.state for r in rows] == [CONFIRMED] * intervals
+    assert [r.state for r in rows] == [OutboxState.CONFIRMED] * intervals
     assert Quarantine(outbox_of(config, ledger).engine).count_by_reason() == {}
     storage = StorageLedgerClient(ledger)
     meters = list(world.devices[1:3])
@@ -169,7 +169,7 @@ def test_a_modbus_day_of_meters_with_lifetime_counters_books_only_energy_since_t
     assert done.returncode == 0, done.stderr[-3000:]
 
     rows = outbox_of(config, ledger).rows(station)
-    assert [r.state for r in rows] == [CONFIRMED] * intervals
+    assert [r.state for r in rows] == [OutboxState.CONFIRMED] * intervals
     assert Quarantine(outbox_of(config, ledger).engine).count_by_reason() == {}
     for meter, last in zip(
         meters, last_meter_readings(config, rows[-1].readings_root, meters), strict=True
@@ -285,7 +285,7 @@ def test_a_replay_killed_with_sigkill_resumes_at_its_checkpoint(
     print(f"restart to all {intervals} intervals confirmed: {time.monotonic() - restarted:.1f} s")
     assert again.returncode == 0, errors[-3000:]
     assert Quarantine(outbox.engine).count_by_reason() == {}  # no REPLAYED_SEQUENCE
-    assert [r.state for r in outbox.rows(station)] == [CONFIRMED] * intervals
+    assert [r.state for r in outbox.rows(station)] == [OutboxState.CONFIRMED] * intervals
     storage = StorageLedgerClient(ledger)
     for participant, (charged, discharged) in expected_counters(ledger, sim).items():
         account = storage.account_of(station, participant)

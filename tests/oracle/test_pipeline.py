@@ -16,9 +16,10 @@ from devnet.anvil import free_port
 from ledger.client import Ledger
 from ledger.storage import StorageLedgerClient
 from oracle.archive import batch_path, read_batch
+from oracle.errors import QuorumNotReached
 from oracle.feed import Item
-from oracle.outbox import CONFIRMED
-from oracle.quorum import NodeView, OracleNode, QuorumNotReached, agree
+from oracle.outbox import OutboxState
+from oracle.quorum import NodeView, OracleNode, agree
 from oracle.service import Clock, build_oracle, drain, run_due
 from tests.oracle.chain import expected_counters, world_and_config
 
@@ -29,7 +30,7 @@ def test_a_day_slice_is_relayed_and_archived(ledger: Ledger, tmp_path: Path) -> 
     assert run_due(oracle, Clock(config.start, 0)) == 8
     drain(oracle)
     rows = oracle.outbox.rows(station)
-    assert [r.state for r in rows] == [CONFIRMED] * 8
+    assert [r.state for r in rows] == [OutboxState.CONFIRMED] * 8
     storage = StorageLedgerClient(ledger)
     for participant, (charged, discharged) in expected_counters(ledger, config).items():
         account = storage.account_of(station, participant)
@@ -168,7 +169,7 @@ def test_a_broadcast_whose_reply_was_lost_is_booked_once(
     proxy.lose_reply_to.add("eth_sendRawTransaction")
     drain(oracle)
     assert not proxy.lose_reply_to, "the reply was not lost"
-    assert [r.state for r in oracle.outbox.rows(station)] == [CONFIRMED] * 2
+    assert [r.state for r in oracle.outbox.rows(station)] == [OutboxState.CONFIRMED] * 2
     contract = ledger.contract("StorageLedger")
     accepted = contract.events.ReportAccepted().get_logs(
         from_block=0, argument_filters={"stationId": station}

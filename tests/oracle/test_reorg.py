@@ -10,7 +10,7 @@ from pathlib import Path
 from ledger.client import Ledger
 from ledger.db import make_engine
 from ledger.index.indexer import Indexer
-from oracle.outbox import CONFIRMED, INCLUDED
+from oracle.outbox import OutboxState
 from oracle.service import Oracle, build_oracle
 from tests.ledger.index import canonical
 from tests.oracle.chain import world_and_config
@@ -56,7 +56,9 @@ def test_reports_a_reorg_removed_are_sent_again_and_sql_follows_the_chain(
         relay_next(oracle)
     oracle.relay.step(station)  # the finality check runs at the start of a step
     # Final at depth 3 means the last two are mined but not confirmed.
-    assert [r.state for r in oracle.outbox.rows(station)] == [CONFIRMED] * 10 + [INCLUDED] * 2
+    assert [r.state for r in oracle.outbox.rows(station)] == [OutboxState.CONFIRMED] * 10 + [
+        OutboxState.INCLUDED
+    ] * 2
     indexer.run_once()
     assert len(canonical.sql_reports(engine, station)) == 12
 
@@ -85,7 +87,7 @@ def test_after_a_reorg_a_restarted_oracle_books_what_its_outbox_called_confirmed
     snap = rpc(ledger, "evm_snapshot")
     for _ in range(4):
         relay_next(oracle)
-    assert [r.state for r in oracle.outbox.rows(station)] == [CONFIRMED] * 6
+    assert [r.state for r in oracle.outbox.rows(station)] == [OutboxState.CONFIRMED] * 6
     rpc(ledger, "evm_revert", snap)
 
     restarted = build_oracle(config, ledger.settings)

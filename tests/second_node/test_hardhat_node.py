@@ -8,10 +8,10 @@ from web3 import Web3
 
 from devnet.demo import INTERVALS, run_demo
 from devnet.world import demo_world, world_station_file
-from ledger.client import open_ledger
 from ledger.deploy import mismatch
 from ledger.onboarding import apply, find_station, plan
 from ledger.settings import LedgerSettings
+from ledger.setup import open_or_deploy
 from ledger.station_file import SignersSpec
 from tests.second_node.conftest import party_keys
 
@@ -19,7 +19,7 @@ from tests.second_node.conftest import party_keys
 def test_the_suite_deploys_and_onboards_a_station_on_hardhat(
     node_settings: LedgerSettings,
 ) -> None:
-    ledger = open_ledger(node_settings, deploy_if_missing=True)
+    ledger = open_or_deploy(node_settings)
     w3 = ledger.w3
     assert str(w3.client_version).startswith("HardhatNetwork")
     assert ledger.chain_id == 1337
