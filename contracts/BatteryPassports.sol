@@ -5,6 +5,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {RegistryRoles} from "./base/RegistryRoles.sol";
+import {CalldataECDSA} from "./libraries/CalldataECDSA.sol";
 import {Roles} from "./libraries/Roles.sol";
 import {IRegistry} from "./interfaces/IRegistry.sol";
 import {IBatteryPassports} from "./interfaces/IBatteryPassports.sol";
@@ -192,7 +193,7 @@ contract BatteryPassports is EIP712, RegistryRoles, IBatteryPassports {
         address[] memory signers = new address[](n);
         address previous;
         for (uint256 i; i < n; ++i) {
-            (address signer, uint256 err) = _recover(digest, signatures[i]);
+            (address signer, uint256 err) = CalldataECDSA.tryRecover(digest, signatures[i]);
             if (err != 0) revert BatteryPassportsSignatureInvalid(i, uint8(err)); // err <= 3
             if (signer <= previous) revert BatteryPassportsSignersNotAscending(previous, signer);
             signers[i] = signer;
@@ -204,31 +205,6 @@ contract BatteryPassports is EIP712, RegistryRoles, IBatteryPassports {
             if (_registry.oracleIndex(signers[i]) == 0) revert BatteryPassportsSignerNotOracle(signers[i]);
         }
         _oracleSetSeen[setKey] = 1;
-    }
-
-    /// @dev ECDSA.tryRecover(digest, signature) of OpenZeppelin 5.0.2 read from calldata (no copy
-    /// to memory), as StorageLedger._recover: same outcomes and RecoverError codes (1 invalid,
-    /// 2 length, 3 high s). The ecrecover input is built past the free memory pointer (scratch,
-    /// pointer not moved); its output goes to scratch 0x00, zeroed first because the precompile
-    /// returns nothing for an invalid signature.
-    function _recover(bytes32 digest, bytes calldata sig) internal view returns (address signer, uint256 err) {
-        if (sig.length != 65) return (address(0), uint256(ECDSA.RecoverError.InvalidSignatureLength));
-        assembly ("memory-safe") {
-            let s := calldataload(add(sig.offset, 0x20))
-            switch gt(s, 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0)
-            case 1 { err := 3 }
-            default {
-                let m := mload(0x40)
-                mstore(m, digest)
-                mstore(add(m, 0x20), byte(0, calldataload(add(sig.offset, 0x40))))
-                mstore(add(m, 0x40), calldataload(sig.offset))
-                mstore(add(m, 0x60), s)
-                mstore(0x00, 0)
-                if iszero(staticcall(gas(), 1, m, 0x80, 0x00, 0x20)) { revert(0, 0) }
-                signer := mload(0x00)
-                if iszero(signer) { err := 1 }
-            }
-        }
     }
 
     /// @dev SnapshotAnchored.record (layout in IBatteryPassports): each field's low bytes, in

@@ -13,10 +13,12 @@ from api.auth import Actor
 from api.errors import Forbidden, InvalidParameter, NotFound
 from api.queries.access import sees_all
 from api.settlement_models import (
+    DisputeRequest,
     LinePublic,
     OwnLinePublic,
     ResponseName,
     ResponsePublic,
+    ResponseRequest,
     SettlementRunPublic,
     StatementHeader,
     StatementPublic,
@@ -225,14 +227,17 @@ def relay_response(
     actor: Actor,
     station_id: int,
     period: int,
-    version: int,
-    signature_deadline: int,
-    signature: str,
+    signed: ResponseRequest,
     kind: Response,
-    reason: str | None = None,
 ) -> ResponsePublic:
     """Relay the caller's EIP-712 `LineResponse` on-chain: acknowledged (reasonHash 0) or
-    disputed (reasonHash = keccak256(reason))."""
+    disputed (reasonHash = keccak256(reason), the reason from a DisputeRequest)."""
+    version, signature_deadline, signature = (
+        signed.version,
+        signed.signature_deadline,
+        signed.signature,
+    )
+    reason = signed.reason if isinstance(signed, DisputeRequest) else None
     check_period(period)
     number, statement = stored_statement(session, station_id, period, version)
     try:

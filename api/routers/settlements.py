@@ -141,9 +141,7 @@ def acknowledge(
         actor=actor,
         station_id=station_id,
         period=period,
-        version=body.version,
-        signature_deadline=body.signature_deadline,
-        signature=body.signature,
+        signed=body,
         kind=Response.ACKNOWLEDGED,
     )
 
@@ -168,9 +166,6 @@ def dispute(
         actor=actor,
         station_id=station_id,
         period=period,
-        version=body.version,
-        signature_deadline=body.signature_deadline,
-        signature=body.signature,
+        signed=body,
         kind=Response.DISPUTED,
-        reason=body.reason,
     )

@@ -6,43 +6,21 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
-from web3 import Web3
 
 from api.app import create_app
 from api.settings import ApiSettings
-from ledger.client import Ledger, tx_manager
-from ledger.compile import Build
 from ledger.db import make_engine
-from ledger.deploy import Deployment
 from ledger.index.batches import BatchFileRow, BatchLeafRow, index_archived
 from ledger.index.indexer import Indexer
 from ledger.merkle import verify as verify_proof
-from ledger.settings import LedgerSettings
-from tests.ledger.verify.conftest import CreditWorld, issue_credit
+from tests.ledger.verify import conftest as verify_fixtures
+from tests.ledger.verify.conftest import CreditWorld
 
-
-@pytest.fixture(scope="module")
-def credit_world(
-    w3: Web3,
-    build: Build,
-    deployment: Deployment,
-    session_settings: LedgerSettings,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[CreditWorld]:
-    snap = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
-    ledger = Ledger(
-        w3, build, deployment, tx_manager(w3, build, session_settings), session_settings
-    )
-    try:
-        yield issue_credit(ledger, tmp_path_factory.mktemp("trace"))
-    finally:
-        w3.provider.make_request("evm_revert", [snap])  # type: ignore[arg-type]
+credit_world = verify_fixtures.credit_world  # the verifier tests' module-scoped credit world
 
 
 def test_traces_answer_from_indexed_leaves_without_the_files(

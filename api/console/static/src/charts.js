@@ -4,6 +4,7 @@ import * as echarts from "echarts/core";
 import { BarChart, LineChart, ScatterChart } from "echarts/charts";
 import { GridComponent, LegendComponent, TooltipComponent } from "echarts/components";
 import { SVGRenderer } from "echarts/renderers";
+import { chartDrawer } from "./chart-kit.js";
 
 echarts.use([BarChart, LineChart, ScatterChart, GridComponent, LegendComponent, TooltipComponent, SVGRenderer]);
 
@@ -13,22 +14,7 @@ const hhmm = (t) => new Date((t + 8 * 3600) * 1000).toISOString().slice(11, 16);
 const x = { type: "category", data: data.t.map(hhmm) };
 const grid = { left: 48, right: 16, top: 36, bottom: 28 };
 const short = (a) => `${a.slice(0, 6)}…${a.slice(-4)}`;
-const charts = [];
-let pending = 0;
-
-function draw(id, option) {
-  const el = document.getElementById(id);
-  const chart = echarts.init(el, null, { renderer: "svg" });
-  pending += 1;
-  chart.on("finished", () => {
-    if (el.dataset.drawn) return;
-    el.dataset.drawn = "1";
-    pending -= 1;
-    if (pending === 0) document.body.dataset.chartsDrawn = String(Math.round(performance.now()));
-  });
-  chart.setOption({ animation: false, tooltip: { trigger: "axis" }, grid, xAxis: x, ...option });
-  charts.push(chart);
-}
+const { draw, charts } = chartDrawer(echarts, { grid, xAxis: x });
 
 draw("chart-soc", {
   legend: { top: 0 },

@@ -4,6 +4,7 @@ import * as echarts from "echarts/core";
 import { LineChart } from "echarts/charts";
 import { GridComponent, LegendComponent, TooltipComponent } from "echarts/components";
 import { SVGRenderer } from "echarts/renderers";
+import { chartDrawer } from "./chart-kit.js";
 
 echarts.use([LineChart, GridComponent, LegendComponent, TooltipComponent, SVGRenderer]);
 
@@ -11,22 +12,7 @@ const data = JSON.parse(document.getElementById("passport-data").textContent);
 const label = JSON.parse(document.getElementById("passport-labels").textContent);
 const x = { type: "category", data: data.day.map((d) => new Date(d * 86400000).toISOString().slice(0, 10)) };
 const grid = { left: 56, right: 56, top: 36, bottom: 28 };
-const charts = [];
-let pending = 0;
-
-function draw(id, option) {
-  const el = document.getElementById(id);
-  const chart = echarts.init(el, null, { renderer: "svg" });
-  pending += 1;
-  chart.on("finished", () => {
-    if (el.dataset.drawn) return;
-    el.dataset.drawn = "1";
-    pending -= 1;
-    if (pending === 0) document.body.dataset.chartsDrawn = String(Math.round(performance.now()));
-  });
-  chart.setOption({ animation: false, tooltip: { trigger: "axis" }, legend: { top: 0 }, grid, xAxis: x, ...option });
-  charts.push(chart);
-}
+const { draw, charts } = chartDrawer(echarts, { legend: { top: 0 }, grid, xAxis: x });
 
 const line = (name, values, extra = {}) => ({ name, type: "line", showSymbol: values.length < 40, data: values, ...extra });
 
