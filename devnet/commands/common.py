@@ -24,6 +24,17 @@ RpcOption = Annotated[
 ]
 
 
+def recorded_address(settings: LedgerSettings, chain_id: int, contract: str, flag: str) -> str:
+    """`contract`'s address from deployments/<chainId>.json, or an error naming `flag`."""
+    from ledger.deploy import load_deployment
+    from ledger.errors import DeploymentMissing
+
+    deployment = load_deployment(settings.deployments_dir, chain_id)
+    if deployment is None or contract not in deployment.contracts:
+        raise DeploymentMissing(chain_id, f"{contract} (or pass {flag} ADDRESS)")
+    return deployment.address(contract)
+
+
 def settings_with(rpc: str | None = None) -> LedgerSettings:
     settings = get_settings()
     return settings.model_copy(update={"rpc_url": rpc}) if rpc else settings

@@ -18,6 +18,7 @@ from devnet.commands.common import (
     KeystoreOption,
     RpcOption,
     out,
+    recorded_address,
     settings_with,
     signing_ledger,
 )
@@ -320,8 +321,6 @@ def verify(
 
     from devnet.commands.verify import print_verdict
     from ledger.compile import compile_suite
-    from ledger.deploy import load_deployment
-    from ledger.errors import DeploymentMissing
     from ledger.tx import connect
     from ledger.verify.passport import PassportFacts, verify_passport_on_chain
     from ledger.verify.verdict import Verdict
@@ -330,10 +329,7 @@ def verify(
     w3 = connect(settings.rpc_url)
     chain_id = int(w3.eth.chain_id)
     if passports_address is None:
-        deployment = load_deployment(settings.deployments_dir, chain_id)
-        if deployment is None or "BatteryPassports" not in deployment.contracts:
-            raise DeploymentMissing(chain_id, "BatteryPassports (or pass --passports ADDRESS)")
-        passports_address = deployment.address("BatteryPassports")
+        passports_address = recorded_address(settings, chain_id, "BatteryPassports", "--passports")
     build = compile_suite(evm_version=settings.evm_version, runs=settings.optimizer_runs)
     source = archive or str(settings.state_dir / "archive")
     try:

@@ -12,10 +12,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from web3.exceptions import Web3Exception
 
-from devnet.commands.common import RpcOption, err, out, settings_with
+from devnet.commands.common import RpcOption, err, out, recorded_address, settings_with
 from ledger.compile import compile_suite
-from ledger.deploy import load_deployment
-from ledger.errors import DeploymentMissing
 from ledger.tx import connect
 from ledger.verify import ChainFacts, Verdict, verify_credit_on_chain
 
@@ -54,10 +52,7 @@ def verify(
     w3 = connect(settings.rpc_url)
     chain_id = int(w3.eth.chain_id)
     if credits_address is None:
-        deployment = load_deployment(settings.deployments_dir, chain_id)
-        if deployment is None or "CarbonCredits" not in deployment.contracts:
-            raise DeploymentMissing(chain_id, "CarbonCredits (or pass --credits ADDRESS)")
-        credits_address = deployment.address("CarbonCredits")
+        credits_address = recorded_address(settings, chain_id, "CarbonCredits", "--credits")
     archive_source = archive or str(settings.state_dir / "archive")
     build = compile_suite(evm_version=settings.evm_version, runs=settings.optimizer_runs)
     with Progress(
