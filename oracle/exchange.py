@@ -13,10 +13,9 @@ from collections.abc import Sequence
 
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
-from ledger.reports import IntervalReport, recover_report_signer, report_digest
+from ledger.reports import IntervalReport
 from oracle.errors import QuorumNotReached
-from oracle.feed import Item
-from oracle.quorum import OracleNode, QuorumResult, differences
+from oracle.quorum import OracleNode, QuorumResult, Round, differences
 
 log = logging.getLogger("essl.oracle.exchange")
 
@@ -73,23 +72,11 @@ class ExchangeAgreement:
         self.timeout_s = timeout_s
         self.poll_s = poll_s
 
-    def __call__(
-        self,
-        nodes: Sequence[OracleNode],
-        threshold: int,
-        station_id: int,
-        start: int,
-        end: int,
-        items: Sequence[Item],
-        *,
-        now: int,
-        config_digest: bytes,
-        chain_id: int,
-        ledger_address: str,
-    ) -> QuorumResult:
+    def __call__(self, nodes: Sequence[OracleNode], threshold: int, round_: Round) -> QuorumResult:
+        station_id, start = round_.station_id, round_.start
         (node,) = nodes
-        view = node.compute(station_id, start, end, items, now=now, config_digest=config_digest)
-        own = report_digest(view.report, chain_id, ledger_address)
+        view = node.compute(round_)
+        own = round_.digest(view.report)
         self.exchange.post(
             SignedProposal(
                 station_id=station_id,
@@ -97,7 +84,8 @@ class ExchangeAgreement:
                 signer=node.address,
                 digest="0x" + own.hex(),
                 report_json=json.dumps(view.report.to_json()),
-                signature="0x" + node.sign(view.report, chain_id, ledger_address).hex(),
+                signature="0x"
+                + node.sign(view.report, round_.chain_id, round_.ledger_address).hex(),
                 posted_at=time.time(),
             )
         )
@@ -109,8 +97,8 @@ class ExchangeAgreement:
                 report = IntervalReport.from_json(json.loads(p.report_json))
                 signature = bytes.fromhex(p.signature[2:])
                 # Trust nothing the exchange says: recompute the digest and recover the signer.
-                digest = "0x" + report_digest(report, chain_id, ledger_address).hex()
-                signer = recover_report_signer(report, signature, chain_id, ledger_address)
+                digest = "0x" + round_.digest(report).hex()
+                signer = round_.signer(report, signature)
                 if signer != p.signer or signer not in self.oracle_set or digest != p.digest:
                     log.warning("interval %d: ignoring a forged proposal from %s", start, p.signer)
                     continue

@@ -22,6 +22,30 @@ from oracle.sources import RawRejected
 from oracle.validate import Validator, Verdict
 
 
+@dataclass(frozen=True)
+class Round:
+    """One interval to agree on: its readings, and what binds its report to the station's
+    config and to the chain it goes to."""
+
+    station_id: int
+    start: int
+    end: int
+    items: Sequence[SignedReading | RawRejected]
+    now: int
+    config_digest: bytes
+    chain_id: int
+    ledger_address: str
+
+    def digest(self, report: IntervalReport) -> bytes:
+        return report_digest(report, self.chain_id, self.ledger_address)
+
+    def sign(self, node: OracleNode, report: IntervalReport) -> bytes:
+        return node.sign(report, self.chain_id, self.ledger_address)
+
+    def signer(self, report: IntervalReport, signature: bytes) -> str:
+        return recover_report_signer(report, signature, self.chain_id, self.ledger_address)
+
+
 @dataclass
 class NodeView:
     """What one node computed for one interval."""
@@ -43,16 +67,9 @@ class OracleNode:
     # participant -> its on-chain counter baseline (none: booked counters are the raw ones)
     baselines: dict[str, Baseline] = field(default_factory=dict)
 
-    def compute(
-        self,
-        station_id: int,
-        start: int,
-        end: int,
-        items: Sequence[SignedReading | RawRejected],
-        *,
-        now: int,
-        config_digest: bytes,
-    ) -> NodeView:
+    def compute(self, round_: Round) -> NodeView:
+        station_id, start, end, now = round_.station_id, round_.start, round_.end, round_.now
+        items, config_digest = round_.items, round_.config_digest
         accepted: list[SignedReading] = []
         rejected: list[tuple[SignedReading | RawRejected, Verdict]] = []
         for item in items:
@@ -127,53 +144,27 @@ class Agreement(Protocol):
     `oracle.exchange.ExchangeAgreement` (one node here, its peers elsewhere)."""
 
     def __call__(
-        self,
-        nodes: Sequence[OracleNode],
-        threshold: int,
-        station_id: int,
-        start: int,
-        end: int,
-        items: Sequence[SignedReading | RawRejected],
-        *,
-        now: int,
-        config_digest: bytes,
-        chain_id: int,
-        ledger_address: str,
+        self, nodes: Sequence[OracleNode], threshold: int, round_: Round
     ) -> QuorumResult: ...
 
 
-def agree(
-    nodes: Sequence[OracleNode],
-    threshold: int,
-    station_id: int,
-    start: int,
-    end: int,
-    items: Sequence[SignedReading | RawRejected],
-    *,
-    now: int,
-    config_digest: bytes,
-    chain_id: int,
-    ledger_address: str,
-) -> QuorumResult:
-    views = {
-        n.name: n.compute(station_id, start, end, items, now=now, config_digest=config_digest)
-        for n in nodes
-    }
+def agree(nodes: Sequence[OracleNode], threshold: int, round_: Round) -> QuorumResult:
+    views = {n.name: n.compute(round_) for n in nodes}
     by_digest: dict[bytes, list[OracleNode]] = defaultdict(list)
     for node in nodes:
-        by_digest[report_digest(views[node.name].report, chain_id, ledger_address)].append(node)
+        by_digest[round_.digest(views[node.name].report)].append(node)
     backers = max(by_digest.values(), key=len)
     proposal = views[backers[0].name].report
     refusals = [
         (n.name, differences(views[n.name].report, proposal)) for n in nodes if n not in backers
     ]
     if len(backers) < threshold:
-        raise QuorumNotReached(start, threshold, refusals)
+        raise QuorumNotReached(round_.start, threshold, refusals)
     signatures = []
     for node in backers:
-        signature = node.sign(proposal, chain_id, ledger_address)
+        signature = round_.sign(node, proposal)
         # What a receiving peer does with each signature before counting it.
-        if recover_report_signer(proposal, signature, chain_id, ledger_address) != node.address:
+        if round_.signer(proposal, signature) != node.address:
             raise NodeSignatureWrong(node.name, node.address)
         signatures.append((node.address, signature))
     for node in backers:

@@ -19,7 +19,7 @@ from oracle.errors import IntervalEmpty
 from oracle.feed import IntervalSource, Item
 from oracle.outbox import Outbox, OutboxReport, OutboxState, checkpoint_of, restore
 from oracle.quarantine import Quarantine
-from oracle.quorum import Agreement, OracleNode, agree
+from oracle.quorum import Agreement, OracleNode, Round, agree
 from oracle.reading import SignedReading
 from oracle.validate import StationInfo, Verdict
 
@@ -92,14 +92,16 @@ class StationRuntime:
             result = self.agreement(
                 self.nodes,
                 self.threshold,
-                self.station.station_id,
-                start,
-                end,
-                items,
-                now=now,
-                config_digest=self.chain.config_digest,
-                chain_id=self.chain.chain_id,
-                ledger_address=self.chain.ledger_address,
+                Round(
+                    self.station.station_id,
+                    start,
+                    end,
+                    items,
+                    now=now,
+                    config_digest=self.chain.config_digest,
+                    chain_id=self.chain.chain_id,
+                    ledger_address=self.chain.ledger_address,
+                ),
             )
         except IntervalEmpty:
             return self._gap(start, items, now)

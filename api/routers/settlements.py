@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import PlainTextResponse
+from sqlmodel import Session
 
 from api.auth import Actor
 from api.deps import (
@@ -35,6 +36,7 @@ from api.settlement_models import (
     SettlementRunRequest,
     StatementPublic,
 )
+from ledger.client import Ledger
 from ledger.settlement.anchor import Response
 
 router = APIRouter(prefix="/v1/settlements", tags=["settlements"])
@@ -121,51 +123,54 @@ def get_statement_csv(
     )
 
 
-@router.post(
-    "/{station_id}/{period}/acknowledge",
-    response_model=ResponsePublic,
-    responses=documented(400, 401, 403, 404, 409, 413, 503),
-)
-def acknowledge(
+@dataclass(frozen=True)
+class Relay:
+    """What relaying one participant's signed response needs: the statement's key, the caller,
+    the database and the ledger."""
+
+    station_id: int
+    period: int
+    actor: Actor
+    session: Session
+    ledger: Ledger
+
+    def send(self, signed: ResponseRequest, kind: Response) -> ResponsePublic:
+        return settlements.relay_response(
+            session=self.session,
+            ledger=self.ledger,
+            actor=self.actor,
+            station_id=self.station_id,
+            period=self.period,
+            signed=signed,
+            kind=kind,
+        )
+
+
+def relay_for(
     station_id: StationId,
     period: PeriodKey,
-    body: ResponseRequest,
     actor: CurrentActor,
     session: SessionDep,
     ledger: LedgerDep,
-) -> ResponsePublic:
+) -> Relay:
+    return Relay(station_id, period, actor, session, ledger)
+
+
+RelayDep = Annotated[Relay, Depends(relay_for)]
+RESPONSE_ERRORS = documented(400, 401, 403, 404, 409, 413, 503)
+
+
+@router.post(
+    "/{station_id}/{period}/acknowledge", response_model=ResponsePublic, responses=RESPONSE_ERRORS
+)
+def acknowledge(body: ResponseRequest, relay: RelayDep) -> ResponsePublic:
     """Relay the caller's EIP-712 `LineResponse` (response 1, reasonHash 0) on-chain."""
-    return settlements.relay_response(
-        session=session,
-        ledger=ledger,
-        actor=actor,
-        station_id=station_id,
-        period=period,
-        signed=body,
-        kind=Response.ACKNOWLEDGED,
-    )
+    return relay.send(body, Response.ACKNOWLEDGED)
 
 
 @router.post(
-    "/{station_id}/{period}/dispute",
-    response_model=ResponsePublic,
-    responses=documented(400, 401, 403, 404, 409, 413, 503),
+    "/{station_id}/{period}/dispute", response_model=ResponsePublic, responses=RESPONSE_ERRORS
 )
-def dispute(
-    station_id: StationId,
-    period: PeriodKey,
-    body: DisputeRequest,
-    actor: CurrentActor,
-    session: SessionDep,
-    ledger: LedgerDep,
-) -> ResponsePublic:
+def dispute(body: DisputeRequest, relay: RelayDep) -> ResponsePublic:
     """Relay the caller's EIP-712 `LineResponse` (response 2, reasonHash = keccak256(reason))."""
-    return settlements.relay_response(
-        session=session,
-        ledger=ledger,
-        actor=actor,
-        station_id=station_id,
-        period=period,
-        signed=body,
-        kind=Response.DISPUTED,
-    )
+    return relay.send(body, Response.DISPUTED)

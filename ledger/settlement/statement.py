@@ -90,24 +90,33 @@ TOTAL_FIELDS = (
 
 @dataclass(frozen=True, slots=True)
 class Totals:
-    leased_wh: int
-    lease_wh_seconds: int
-    charged_wh: int
-    discharged_wh: int
-    peak_charged_wh: int
-    loss_wh: int
-    lease_fee: int
-    throughput_fee: int
-    peak_pay: int
-    loss_charge: int
-    net: int
+    """The station's sums of the lines' amount columns, in TOTAL_FIELDS order."""
+
+    amounts: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.amounts) != len(TOTAL_FIELDS):
+            raise InvalidStatement(
+                "totals", f"expected {len(TOTAL_FIELDS)} amounts, got {len(self.amounts)}"
+            )
 
     @classmethod
     def of(cls, lines: Sequence[Line]) -> Totals:
-        return cls(*(sum(getattr(line, name) for line in lines) for name in TOTAL_FIELDS))
+        return cls(tuple(sum(getattr(line, name) for line in lines) for name in TOTAL_FIELDS))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Totals:
+        return cls(tuple(int(d[name]) for name in TOTAL_FIELDS))
+
+    def __getattr__(self, name: str) -> int:
+        """An amount by its column name: `totals.net`, `totals.charged_wh`..."""
+        try:
+            return self.amounts[TOTAL_FIELDS.index(name)]
+        except ValueError:
+            raise AttributeError(name) from None
 
     def to_dict(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in TOTAL_FIELDS}
+        return dict(zip(TOTAL_FIELDS, self.amounts, strict=True))
 
 
 @dataclass(frozen=True)
@@ -165,7 +174,7 @@ class Statement:
         writer.writerow(["participant", *TOTAL_FIELDS, "loss_basis"])
         for line in self.lines:
             writer.writerow([line.participant, *(getattr(line, n) for n in TOTAL_FIELDS), basis])
-        writer.writerow(["TOTAL", *(getattr(self.totals, n) for n in TOTAL_FIELDS), basis])
+        writer.writerow(["TOTAL", *self.totals.amounts, basis])
         return out.getvalue()
 
     def to_dict(self) -> dict[str, Any]:
@@ -205,7 +214,7 @@ class Statement:
                 currency=d["currency"],
                 loss_source=d["loss_source"],
                 lines=lines,
-                totals=Totals(**d["totals"]),
+                totals=Totals.from_dict(d["totals"]),
                 loss_efficiency_ppm=d.get("loss_efficiency_ppm"),
             )
             claimed_root = d.get("root")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -19,7 +19,7 @@ from oracle.archive import batch_path, read_batch
 from oracle.errors import QuorumNotReached
 from oracle.feed import Item
 from oracle.outbox import OutboxState
-from oracle.quorum import NodeView, OracleNode, agree
+from oracle.quorum import NodeView, OracleNode, Round, agree
 from oracle.service import Clock, build_oracle, drain, run_due
 from tests.oracle.chain import expected_counters, world_and_config
 
@@ -45,10 +45,8 @@ def feed_node(node: OracleNode, transform: Callable[[list[Item]], list[Item]]) -
     """Give one node its own (corrupted) copy of the device data, as a faulty link would."""
     compute = node.compute
 
-    def corrupted(
-        station_id: int, start: int, end: int, items: Sequence[Item], **kw: Any
-    ) -> NodeView:
-        return compute(station_id, start, end, transform(list(items)), **kw)
+    def corrupted(round_: Round) -> NodeView:
+        return compute(dataclasses.replace(round_, items=transform(list(round_.items))))
 
     node.compute = corrupted  # type: ignore[method-assign]
 
@@ -80,14 +78,16 @@ def test_quorum_fails_loudly_when_two_nodes_disagree(ledger: Ledger, tmp_path: P
         agree(
             runtime.nodes,
             3,
-            config.station_id,
-            config.start,
-            config.start + 900,
-            items,
-            now=config.start + 901,
-            config_digest=runtime.chain.config_digest,
-            chain_id=ledger.chain_id,
-            ledger_address=runtime.chain.ledger_address,
+            Round(
+                config.station_id,
+                config.start,
+                config.start + 900,
+                items,
+                now=config.start + 901,
+                config_digest=runtime.chain.config_digest,
+                chain_id=ledger.chain_id,
+                ledger_address=runtime.chain.ledger_address,
+            ),
         )
 
 

@@ -27,18 +27,20 @@ DOC_LINES = {
     WIND: (2_000_000, 172_800_000_000, 1_200_001, 900_000, 800_001, 216_000,
            82_192, 2_475, 24_000, 5_616, -66_283),
 }  # fmt: skip
-DOC_TOTALS = Totals(
-    leased_wh=5_000_250,
-    lease_wh_seconds=410_121_600_000,
-    charged_wh=2_111_111,
-    discharged_wh=1_610_000,
-    peak_charged_wh=1_533_334,
-    loss_wh=380_000,
-    lease_fee=195_074,
-    throughput_fee=4_428,
-    peak_pay=46_000,
-    loss_charge=9_880,
-    net=-163_382,
+DOC_TOTALS = Totals.from_dict(
+    {
+        "leased_wh": 5_000_250,
+        "lease_wh_seconds": 410_121_600_000,
+        "charged_wh": 2_111_111,
+        "discharged_wh": 1_610_000,
+        "peak_charged_wh": 1_533_334,
+        "loss_wh": 380_000,
+        "lease_fee": 195_074,
+        "throughput_fee": 4_428,
+        "peak_pay": 46_000,
+        "loss_charge": 9_880,
+        "net": -163_382,
+    }
 )
 DOC_TERMS_HASH = "c7b63b3fad0de82324931366fe1e1b1dc2e1b0eff1089444e5fd4b430ab2c49c"
 DOC_ROOT = "40299bf270088c2c9ecbe28be637d3be21b3b243e04fae5ad404bb981c0f280a"
