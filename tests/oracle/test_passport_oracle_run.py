@@ -22,13 +22,21 @@ from ledger.passport_snapshots import DAY
 from ledger.registry import RegistryClient
 from ledger.settings import LedgerSettings
 from oracle.config import OracleConfig, PackPassportConfig, load_config
-from oracle.errors import OracleError
+from oracle.errors import ConfigError, OracleError
 from oracle.outbox import Outbox
 from oracle.passport_days import DayOutcome, OutboxSnapshot
 from oracle.service import build_oracle, drain, run_due
 from tests.devnet.cli import essl_group
 from tests.oracle.test_oracle_run import essl_oracle
-from tests.passport_helpers import PassportActors, create, make_actors, params
+from tests.passport_helpers import (
+    PassportActors,
+    config_digest,
+    create,
+    make_actors,
+    oracle_sigs,
+    params,
+    snapshot,
+)
 
 BMS_PERIOD_S = 10
 FIRST_DAY = DAY_START // DAY  # DAY_START is 16:00 UTC: the first UTC day has 8 hours of data
@@ -183,3 +191,65 @@ def test_a_day_without_readings_of_the_pack_is_a_gap_with_its_reason(
     assert oracle.runtime.next_interval() == end
     [row] = snapshot_rows(config, ledger)
     assert (row.state, row.day) == ("gap", FIRST_DAY)
+
+
+def _demo_toml(tmp_path: Path, *packs: tuple[str, str], edit: tuple[str, str] = ("", "")) -> Path:
+    """The demo oracle TOML with [[passports]] entries (device, passport), `edit` applied."""
+    base = demo_oracle_config(
+        demo_world(),
+        station_id=1,
+        rpc_url="http://127.0.0.1:8545",
+        deployments_dir=tmp_path / "deployments",
+        state_dir=tmp_path / "state",
+    )
+    entries = [PackPassportConfig(device=d, passport=p) for d, p in packs]
+    text = to_toml(base.model_copy(update={"passports": entries}))
+    path = tmp_path / "oracle.toml"
+    path.write_text(text.replace(*edit) if edit[0] else text)
+    return path
+
+
+BMS = "0x" + "ab" * 20
+
+
+def test_passport_entries_load_and_unknown_keys_are_refused_by_name(tmp_path: Path) -> None:
+    ok = _demo_toml(tmp_path, (BMS, "urn:x:1"))
+    assert "[[passports]]" in ok.read_text()
+    assert [p.passport for p in load_config(ok).passports] == ["urn:x:1"]
+    typo = _demo_toml(tmp_path, (BMS, "urn:x:1"), edit=('passport = "urn', 'pasport = "urn'))
+    with pytest.raises(ConfigError) as info:
+        load_config(typo)
+    text = str(info.value)
+    assert "unknown key 'pasport' in [passports] (entry 1)" in text
+    assert "passports.0.passport: Field required" in text
+
+
+def test_a_bms_mapped_twice_or_a_meter_as_a_pack_is_refused(tmp_path: Path) -> None:
+    twice = _demo_toml(tmp_path, (BMS, "urn:x:1"), (BMS, "urn:x:2"))
+    with pytest.raises(ConfigError, match=r"lists device 0xabab\w+ more than once"):
+        load_config(twice)
+    meter = next(d for d in demo_world().devices if d.participant is not None)
+    with pytest.raises(ConfigError, match=r"is a meter in \[\[meters\]\]"):
+        load_config(_demo_toml(tmp_path, (meter.address, "urn:x:1")))
+
+
+def test_a_snapshot_the_contract_refuses_exits_3_naming_it(
+    ledger: Ledger, pa: PassportActors, tmp_path: Path
+) -> None:
+    """Someone anchored a later day of the pack already: the oracle's snapshot of its first
+    day is refused on-chain (BatteryPassportsSnapshotNotAfter), parked as failed, and
+    `essl oracle run` exits 3 saying which passport and day."""
+    bms, bms_id = station_bms(pa)
+    passport_id, key = installed(pa, 7005, bms_id)
+    later = snapshot(key, FIRST_DAY + 5, bms_id, config_digest(ledger))
+    pa.admin.submit_snapshot(later, oracle_sigs(pa.admin, pa.world, later))
+    config, path = write_config(pa, ledger, tmp_path, (FIRST_DAY + 1) * DAY, passport_id, bms)
+    proc = essl_oracle(path)
+    _, errors = proc.communicate(timeout=300)
+    assert proc.returncode == 3, errors[-3000:]
+    assert "1 pack snapshot(s) refused on-chain" in errors
+    assert f"passport {passport_id} day {FIRST_DAY}" in errors
+    assert "BatteryPassportsSnapshotNotAfter" in errors
+    [row] = snapshot_rows(config, ledger)
+    assert (row.day, row.state) == (FIRST_DAY, "failed")
+    assert [s.snapshot.day for s in pa.admin.snapshots(key)] == [FIRST_DAY + 5]
