@@ -36,11 +36,7 @@ contract BatteryPassports is EIP712, RegistryRoles, IBatteryPassports {
     uint256 private constant FLAG_REPAIR = 1 << 9;
     /// @dev Bits [0,80) of the live word: status, flags, station, device (kept by a snapshot).
     uint256 private constant LOW80 = (1 << 80) - 1;
-    /// @dev SnapshotAnchored.record: bytes per Snapshot field (0 = not in the record, i.e. the topics), in field order.
-    /// passport, day, deviceId, telemetryRoot, readingCount, configDigest, sohBps, cycleCount,
-    /// chargedWhTotal, dischargedWhTotal, efficiencyBps, resistanceMicroOhm, cellMin, cellMax,
-    /// tempMin, tempMax, extremeTempSeconds, deep, over, overTemp: one byte each, packed big-endian.
-    uint256 private constant RECORD_WIDTHS = 0x000000042004200204080802040202020204020202;
+    /// @dev SnapshotAnchored.record length (layout in IBatteryPassports).
     uint256 private constant RECORD_BYTES = 118;
 
     IRegistry private immutable _registry;
@@ -181,52 +177,84 @@ contract BatteryPassports is EIP712, RegistryRoles, IBatteryPassports {
         return keccak256(abi.encode(BATCH_TYPEHASH, keccak256(abi.encodePacked(hashes))));
     }
 
-    /// @dev The registry's current oracle config; signatures recovered, strictly ascending, current
-    /// oracles, at least `threshold` of them. A signer set confirmed under the current version is
-    /// remembered, so the steady state costs one storage read for membership.
-    function _verifySigners(bytes32 digest, bytes[] calldata signatures) internal returns (bytes32 configDigest) {
+    /// @dev The registry's current oracle config; `signatures` is r ‖ s ‖ v of each signer, 65
+    /// bytes apiece, concatenated (no per-signature offset and length words in calldata). Each
+    /// recovered (OpenZeppelin 5.0.2 rules), strictly ascending, a current oracle, at least
+    /// `threshold` of them. A signer set confirmed under the current version is remembered
+    /// (keccak256(version ‖ signers), hashed in scratch memory as it is recovered), so the
+    /// steady state costs one storage read for membership.
+    function _verifySigners(bytes32 digest, bytes calldata signatures) internal returns (bytes32 configDigest) {
         uint8 threshold;
         uint32 version;
         (configDigest, threshold, version) = _registry.oracleConfig();
-        uint256 n = signatures.length;
+        uint256 len = signatures.length;
+        uint256 n = len / 65;
+        if (len != n * 65) revert BatteryPassportsSignatureInvalid(n, uint8(ECDSA.RecoverError.InvalidSignatureLength));
         if (n < threshold) revert BatteryPassportsQuorumNotReached(n, threshold);
-        address[] memory signers = new address[](n);
+        // buf: the version word, then one word per signer; allocated (free pointer moved past
+        // it), so the recovery's scratch and the registry calls below leave it intact.
+        uint256 buf;
+        assembly ("memory-safe") {
+            buf := mload(0x40)
+            mstore(0x40, add(buf, shl(5, add(n, 1))))
+            mstore(buf, version)
+        }
         address previous;
         for (uint256 i; i < n; ++i) {
-            (address signer, uint256 err) = CalldataECDSA.tryRecover(digest, signatures[i]);
+            uint256 at = i * 65;
+            (address signer, uint256 err) = CalldataECDSA.tryRecover(digest, signatures[at:at + 65]);
             if (err != 0) revert BatteryPassportsSignatureInvalid(i, uint8(err)); // err <= 3
             if (signer <= previous) revert BatteryPassportsSignersNotAscending(previous, signer);
-            signers[i] = signer;
+            assembly ("memory-safe") {
+                mstore(add(buf, shl(5, add(i, 1))), signer)
+            }
             previous = signer;
         }
-        bytes32 setKey = keccak256(abi.encode(version, signers));
+        bytes32 setKey;
+        assembly ("memory-safe") {
+            setKey := keccak256(buf, shl(5, add(n, 1)))
+        }
         if (_oracleSetSeen[setKey] != 0) return configDigest;
         for (uint256 i; i < n; ++i) {
-            if (_registry.oracleIndex(signers[i]) == 0) revert BatteryPassportsSignerNotOracle(signers[i]);
+            address signer;
+            assembly ("memory-safe") {
+                signer := mload(add(buf, shl(5, add(i, 1))))
+            }
+            if (_registry.oracleIndex(signer) == 0) revert BatteryPassportsSignerNotOracle(signer);
         }
         _oracleSetSeen[setKey] = 1;
     }
 
     /// @dev SnapshotAnchored.record (layout in IBatteryPassports): each field's low bytes, in
-    /// field order, widths from RECORD_WIDTHS. Reads the 20 static words of `s` from calldata
-    /// (bounds checked by the ABI decoder); writes only the new bytes array (allocated here,
-    /// free pointer moved past it), hence memory-safe. A field with dirty upper bits would be
-    /// truncated, but such a snapshot could carry no oracle signatures (its digest differs).
+    /// field order, left-aligned and stored in turn (the next field overwrites the tail), so 18
+    /// stores at constant offsets. Reads the 20 static words of `s` from calldata (bounds checked
+    /// by the ABI decoder); writes only the new bytes array (allocated here, free pointer moved
+    /// past it), hence memory-safe. A field with dirty upper bits would be truncated, but such a
+    /// snapshot could carry no oracle signatures (its digest differs).
     function _record(Snapshot calldata s) internal pure returns (bytes memory record) {
         record = new bytes(RECORD_BYTES);
         assembly ("memory-safe") {
-            let cursor := add(record, 0x20)
-            for { let i := 0 } lt(i, 20) { i := add(i, 1) } {
-                let width := byte(add(12, i), RECORD_WIDTHS)
-                if width {
-                    let v := calldataload(add(s, shl(5, i)))
-                    // the low `width` bytes, left-aligned; the next field overwrites the tail
-                    mstore(cursor, shl(sub(256, shl(3, width)), v))
-                    cursor := add(cursor, width)
-                }
-            }
+            let out := add(record, 0x20)
+            mstore(add(out, 0), shl(224, calldataload(add(s, 0x40)))) // deviceId
+            mstore(add(out, 4), calldataload(add(s, 0x60))) // telemetryRoot
+            mstore(add(out, 36), shl(224, calldataload(add(s, 0x80)))) // readingCount
+            mstore(add(out, 40), calldataload(add(s, 0xa0))) // configDigest
+            mstore(add(out, 72), shl(240, calldataload(add(s, 0xc0)))) // sohBps
+            mstore(add(out, 74), shl(224, calldataload(add(s, 0xe0)))) // cycleCount
+            mstore(add(out, 78), shl(192, calldataload(add(s, 0x100)))) // chargedWhTotal
+            mstore(add(out, 86), shl(192, calldataload(add(s, 0x120)))) // dischargedWhTotal
+            mstore(add(out, 94), shl(240, calldataload(add(s, 0x140)))) // efficiencyBps
+            mstore(add(out, 96), shl(224, calldataload(add(s, 0x160)))) // resistanceMicroOhm
+            mstore(add(out, 100), shl(240, calldataload(add(s, 0x180)))) // cellMinMilliVolts
+            mstore(add(out, 102), shl(240, calldataload(add(s, 0x1a0)))) // cellMaxMilliVolts
+            mstore(add(out, 104), shl(240, calldataload(add(s, 0x1c0)))) // tempMinDeciC
+            mstore(add(out, 106), shl(240, calldataload(add(s, 0x1e0)))) // tempMaxDeciC
+            mstore(add(out, 108), shl(224, calldataload(add(s, 0x200)))) // extremeTempSeconds
+            mstore(add(out, 112), shl(240, calldataload(add(s, 0x220)))) // deepDischargeEvents
+            mstore(add(out, 114), shl(240, calldataload(add(s, 0x240)))) // overchargeEvents
+            mstore(add(out, 116), shl(240, calldataload(add(s, 0x260)))) // overTempEvents
             // zero the padding after the 118 bytes (the last field's word wrote past them)
-            mstore(cursor, 0)
+            mstore(add(out, 118), 0)
         }
     }
 
@@ -234,27 +262,48 @@ contract BatteryPassports is EIP712, RegistryRoles, IBatteryPassports {
     function _anchor(Snapshot calldata s, bytes32 configDigest, bytes32 digest) internal {
         if (s.configDigest != configDigest) revert BatteryPassportsConfigDigestMismatch(configDigest, s.configDigest);
         bytes32 passport = s.passport;
-        uint256 w = _requireOpen(passport);
-        uint32 device = uint32(w >> 48);
-        if (device == 0) revert BatteryPassportsNotInstalled(passport);
-        if (device != s.deviceId) revert BatteryPassportsWrongDevice(passport, device, s.deviceId);
+        uint256 w = _advance(passport, _requireOpen(passport), s);
+        _live[passport] = w;
+        emit SnapshotAnchored(passport, uint32(w >> 80), digest, _record(s));
+    }
+
+    /// @dev The live word after snapshot `s`, or the revert naming the rule it breaks. Each
+    /// field is read once through the ABI decoder (which reverts on dirty upper bits); the new
+    /// word keeps status, flags (repair pending cleared), station and device.
+    function _advance(bytes32 passport, uint256 w, Snapshot calldata s) internal pure returns (uint256 next) {
         uint32 lastDay = uint32(w >> 80);
-        if (s.day <= lastDay) revert BatteryPassportsSnapshotNotAfter(passport, s.day, lastDay);
-        if (s.sohBps > BPS) revert BatteryPassportsSohOutOfRange(passport, s.sohBps);
-        uint16 previousSoh = uint16(w >> 112);
-        // previousSoh <= 10000, so the sum cannot overflow uint16 (max 10100).
-        if (lastDay != 0 && w & FLAG_REPAIR == 0 && s.sohBps > previousSoh + SOH_TOLERANCE_BPS) {
-            revert BatteryPassportsSohRose(passport, previousSoh, s.sohBps, SOH_TOLERANCE_BPS);
+        {
+            uint32 device = uint32(w >> 48);
+            if (device == 0) revert BatteryPassportsNotInstalled(passport);
+            uint32 reported = s.deviceId;
+            if (device != reported) revert BatteryPassportsWrongDevice(passport, device, reported);
+            uint32 day = s.day;
+            if (day <= lastDay) revert BatteryPassportsSnapshotNotAfter(passport, day, lastDay);
+            next = (w & LOW80 & ~FLAG_REPAIR) | (uint256(day) << 80);
         }
-        uint32 previousCycles = uint32(w >> 128);
-        if (s.cycleCount < previousCycles) {
-            revert BatteryPassportsCycleCountDecreased(passport, previousCycles, s.cycleCount);
+        {
+            uint16 soh = s.sohBps;
+            if (soh > BPS) revert BatteryPassportsSohOutOfRange(passport, soh);
+            uint16 previous = uint16(w >> 112);
+            // previous <= 10000, so the sum cannot overflow uint16 (max 10100).
+            if (lastDay != 0 && w & FLAG_REPAIR == 0 && soh > previous + SOH_TOLERANCE_BPS) {
+                revert BatteryPassportsSohRose(passport, previous, soh, SOH_TOLERANCE_BPS);
+            }
+            next |= uint256(soh) << 112;
         }
-        _checkCounter(passport, uint64(uint48(w >> 160)), s.chargedWhTotal);
-        _checkCounter(passport, uint64(uint48(w >> 208)), s.dischargedWhTotal);
-        _live[passport] = (w & LOW80 & ~FLAG_REPAIR) | (uint256(s.day) << 80) | (uint256(s.sohBps) << 112)
-            | (uint256(s.cycleCount) << 128) | (uint256(s.chargedWhTotal) << 160) | (uint256(s.dischargedWhTotal) << 208);
-        emit SnapshotAnchored(passport, s.day, digest, _record(s));
+        {
+            uint32 cycles = s.cycleCount;
+            uint32 previous = uint32(w >> 128);
+            if (cycles < previous) revert BatteryPassportsCycleCountDecreased(passport, previous, cycles);
+            next |= uint256(cycles) << 128;
+        }
+        {
+            uint64 charged = s.chargedWhTotal;
+            _checkCounter(passport, uint64(uint48(w >> 160)), charged);
+            uint64 discharged = s.dischargedWhTotal;
+            _checkCounter(passport, uint64(uint48(w >> 208)), discharged);
+            next |= (uint256(charged) << 160) | (uint256(discharged) << 208);
+        }
     }
 
     function _checkCounter(bytes32 passport, uint64 previous, uint64 reported) internal pure {
@@ -363,14 +412,14 @@ contract BatteryPassports is EIP712, RegistryRoles, IBatteryPassports {
     }
 
     /// @inheritdoc IBatteryPassports
-    function submitSnapshot(Snapshot calldata s, bytes[] calldata signatures) external {
+    function submitSnapshot(Snapshot calldata s, bytes calldata signatures) external {
         bytes32 digest = _hashTypedDataV4(_hashSnapshot(s));
         bytes32 configDigest = _verifySigners(digest, signatures);
         _anchor(s, configDigest, digest);
     }
 
     /// @inheritdoc IBatteryPassports
-    function submitSnapshotBatch(Snapshot[] calldata snapshots, bytes[] calldata signatures) external {
+    function submitSnapshotBatch(Snapshot[] calldata snapshots, bytes calldata signatures) external {
         if (snapshots.length == 0) revert BatteryPassportsEmptyBatch();
         bytes32 digest = _hashTypedDataV4(_hashBatch(snapshots));
         bytes32 configDigest = _verifySigners(digest, signatures);

@@ -229,3 +229,17 @@ def quorum_signatures(
 def snapshot_dict(snapshot: Snapshot) -> dict[str, Any]:
     """Python field names -> values (bytes as 0x-hex), for the CLI and the demo JSON."""
     return {k: ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in asdict(snapshot).items()}
+
+
+SIGNATURE_BYTES = 65
+
+
+def pack_signatures(signatures: Iterable[bytes]) -> bytes:
+    """The contract's `signatures` argument: each 65-byte r || s || v, concatenated (as given:
+    a malformed signature reaches the contract, which names it)."""
+    return b"".join(bytes(sig) for sig in signatures)
+
+
+def unpack_signatures(packed: bytes) -> list[bytes]:
+    """The 65-byte signatures of a packed `signatures` argument (a short tail stays as is)."""
+    return [packed[i : i + SIGNATURE_BYTES] for i in range(0, len(packed), SIGNATURE_BYTES)]

@@ -15,7 +15,7 @@ from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from ledger.client import Ledger
-from ledger.passport_snapshots import Snapshot, snapshot_from_record
+from ledger.passport_snapshots import Snapshot, pack_signatures, snapshot_from_record
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 ZERO32 = bytes(32)
@@ -263,16 +263,21 @@ class PassportsClient:
     def submit_snapshot(
         self, snapshot: Snapshot, signatures: list[bytes], gas: int | None = None
     ) -> TxReceipt:
-        fn = self.contract.functions.submitSnapshot(snapshot.as_abi(), signatures)
-        return self._send(fn, gas)
+        return self._send(self.snapshot_call(snapshot, signatures), gas)
 
     def submit_batch(
         self, snapshots: Sequence[Snapshot], signatures: list[bytes], gas: int | None = None
     ) -> TxReceipt:
         fn = self.contract.functions.submitSnapshotBatch(
-            [s.as_abi() for s in snapshots], signatures
+            [s.as_abi() for s in snapshots], pack_signatures(signatures)
         )
         return self._send(fn, gas)
+
+    def snapshot_call(self, snapshot: Snapshot, signatures: Sequence[bytes]) -> Any:
+        """The submitSnapshot call (for a caller that signs and sends it itself)."""
+        return self.contract.functions.submitSnapshot(
+            snapshot.as_abi(), pack_signatures(signatures)
+        )
 
     # ------------------------------------------------------------------ views
 

@@ -84,6 +84,16 @@ class MeterChannel(Table):
     acc32: bool = False
 
 
+class PackPassportConfig(Table):
+    """A pack's BMS device (SunSpec 802/803, one BMS per pack: its signer address, as in
+    [[meters]]) and the battery passport installed on it. The oracle collects the pack's
+    accepted readings through each UTC day of its clock and, once the day's last interval is
+    recorded, anchors the day's signed health snapshot (docs/passport.md)."""
+
+    device: Address
+    passport: str = Field(min_length=1, description="the passport's ISO/IEC 15459 id")
+
+
 class SimParticipantConfig(Table):
     address: Address
     role: Literal["generator", "consumer"]
@@ -198,6 +208,7 @@ class OracleConfig(Table):
     )
     nodes: list[NodeConfig] = Field(min_length=1)
     meters: list[MeterChannel] = []
+    passports: list[PackPassportConfig] = []
     source: SourceConfig
 
     @model_validator(mode="before")
@@ -219,6 +230,27 @@ class OracleConfig(Table):
                 raise ValueError("with exchange_url, list only this host's node in nodes")
         elif self.threshold > len(self.nodes):
             raise ValueError(f"threshold {self.threshold} > {len(self.nodes)} nodes")
+        return self
+
+    @model_validator(mode="after")
+    def _one_pack_per_bms(self) -> OracleConfig:
+        for what in ("device", "passport"):
+            values = [str(getattr(p, what)).lower() for p in self.passports]
+            twice = sorted({v for v in values if values.count(v) > 1})
+            if twice:
+                raise ValueError(f"[[passports]] lists {what} {', '.join(twice)} more than once")
+        meters = {m.device.lower() for m in self.meters}
+        for p in self.passports:
+            if p.device.lower() in meters:
+                raise ValueError(
+                    f"[[passports]] device {p.device} is a meter in [[meters]]: a passport's "
+                    "device is the pack's BMS"
+                )
+        if self.passports and self.exchange_url is not None:
+            raise ValueError(
+                "[[passports]] needs every oracle node on this host (the nodes co-sign each "
+                "snapshot here); remove exchange_url or the passports"
+            )
         return self
 
 

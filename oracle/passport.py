@@ -3,8 +3,9 @@ archived telemetry batch (the archive's batch format, content-addressed by the M
 summary (ledger.passport_summary, the rules the verifier recomputes) and the k-of-n oracle
 signatures over the snapshot or a batch of snapshots.
 
-Independent of oracle/service.py: the running oracle wires it in by calling `day_snapshots`
-after each UTC day with the readings its validator accepted from the packs' BMS devices."""
+Independent of oracle/service.py: the running oracle (oracle/passport_days.py, [[passports]])
+calls `day_snapshots` and `quorum_sign` after each UTC day with the readings its validator
+accepted from the packs' BMS devices."""
 
 from __future__ import annotations
 

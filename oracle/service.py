@@ -30,6 +30,13 @@ from oracle.config import (
 from oracle.errors import GaveUp, OracleError, RelayGaveUp, ReportsStillPending
 from oracle.feed import Inbox, IntervalSource, LiveFeed, StreamFeed
 from oracle.outbox import Outbox, OutboxReport, OutboxState
+from oracle.passport_days import (
+    DayOutcome,
+    OutboxSnapshot,
+    PassportDays,
+    SnapshotRelay,
+    passport_days,
+)
 from oracle.quarantine import Quarantine
 from oracle.quorum import Agreement, OracleNode, agree
 from oracle.reading import ZERO_ADDRESS, DeviceDomain
@@ -83,6 +90,9 @@ class Oracle:
     outbox: Outbox
     quarantine: Quarantine
     clock: Clock
+    # [[passports]]: the daily pack snapshots and their relay (None without passports)
+    passport_days: PassportDays | None = None
+    snapshot_relay: SnapshotRelay | None = None
 
     def close(self) -> None:
         """Stop the live source's threads (polling, subscription)."""
@@ -413,7 +423,31 @@ def build_oracle(
         agreement=agreement,
     )
     relay = Relay(StorageLedgerClient(ledger), outbox, failover_s=FAILOVER_S, submitters=submitters)
-    return Oracle(config, ledger, runtime, relay, outbox, quarantine, clock)
+    packs = passport_days(
+        ledger,
+        config,
+        outbox,
+        interval_s=station.interval_s,
+        node_keys=keys,
+        config_digest=chain.config_digest,
+    )
+    days, snapshots = packs if packs else (None, None)
+    return Oracle(config, ledger, runtime, relay, outbox, quarantine, clock, days, snapshots)
+
+
+def close_days(
+    oracle: Oracle, on_day: Callable[[DayOutcome], None] | None = None
+) -> list[DayOutcome]:
+    """With [[passports]]: close every day whose intervals are all recorded (one snapshot row
+    per pack, or a gap with its reason) and relay the pending snapshots."""
+    if oracle.passport_days is None or oracle.snapshot_relay is None:
+        return []
+    outcomes = oracle.passport_days.close_due(oracle.runtime.next_interval())
+    for o in outcomes:
+        if on_day:
+            on_day(o)
+    oracle.snapshot_relay.step()
+    return outcomes
 
 
 def run_due(
@@ -421,13 +455,16 @@ def run_due(
     clock: Clock,
     *,
     on_interval: Callable[[IntervalOutcome, list[int]], None] | None = None,
+    on_day: Callable[[DayOutcome], None] | None = None,
 ) -> int:
-    """Process every interval that has closed by the clock, relaying as it goes. Returns how
-    many intervals were processed."""
+    """Process every interval that has closed by the clock, relaying as it goes; after a UTC
+    day's last interval, that day's pack snapshots. Returns how many intervals were
+    processed."""
     config, runtime = oracle.config, oracle.runtime
     interval_s = runtime.station.interval_s
     done = 0
     while True:
+        close_days(oracle, on_day)
         start = runtime.next_interval()
         if config.end is not None and start >= config.end:
             break
@@ -445,11 +482,20 @@ def drain(oracle: Oracle, timeout_s: float = 120.0) -> None:
     """Relay until nothing is pending (or time runs out)."""
     deadline = time.monotonic() + timeout_s
     oracle.relay.step(oracle.config.station_id)  # also finds final reports a reorg removed
-    while oracle.outbox.pending(oracle.config.station_id):
+    close_days(oracle)
+    while pending_work(oracle):
         oracle.relay.step(oracle.config.station_id)
+        close_days(oracle)
         if time.monotonic() > deadline:
             raise ReportsStillPending(timeout_s)
         time.sleep(0.1)
+
+
+def pending_work(oracle: Oracle) -> bool:
+    """Reports or pack snapshots not final yet."""
+    if oracle.outbox.pending(oracle.config.station_id):
+        return True
+    return oracle.passport_days is not None and bool(oracle.passport_days.pending())
 
 
 class FailureGuard:
@@ -478,12 +524,13 @@ def run_guarded(
     guard: FailureGuard,
     *,
     on_interval: Callable[[IntervalOutcome, list[int]], None] | None = None,
+    on_day: Callable[[DayOutcome], None] | None = None,
 ) -> int:
     """`run_due` with failures counted: an error is logged and the next tick tries again;
     `GaveUp` when the same error came back `guard.limit` times in a row (the relay's own
     `RelayGaveUp` stops at once)."""
     try:
-        done = run_due(oracle, oracle.clock, on_interval=on_interval)
+        done = run_due(oracle, oracle.clock, on_interval=on_interval, on_day=on_day)
     except (GaveUp, RelayGaveUp):
         raise
     except Exception as exc:
@@ -498,3 +545,8 @@ def refused(oracle: Oracle) -> list[OutboxReport]:
     return [
         r for r in oracle.outbox.rows(oracle.config.station_id) if r.state == OutboxState.FAILED
     ]
+
+
+def refused_snapshots(oracle: Oracle) -> list[OutboxSnapshot]:
+    """Pack snapshots the contract refused (state failed), oldest day first."""
+    return [] if oracle.passport_days is None else oracle.passport_days.refused()

@@ -279,11 +279,11 @@ interface IBatteryPassports {
     function markWaste(bytes32 passport) external;
 
     /// @notice Anchor one snapshot signed by at least `threshold` current oracles (ascending signers).
-    function submitSnapshot(Snapshot calldata s, bytes[] calldata signatures) external;
+    function submitSnapshot(Snapshot calldata s, bytes calldata signatures) external;
 
     /// @notice Anchor many snapshots with one signature set over SnapshotBatch(snapshots): the
     /// oracle config and signers are checked once per batch.
-    function submitSnapshotBatch(Snapshot[] calldata snapshots, bytes[] calldata signatures) external;
+    function submitSnapshotBatch(Snapshot[] calldata snapshots, bytes calldata signatures) external;
 
     // ------------------------------------------------------------------ views
 

@@ -42,6 +42,9 @@ RUN_EPILOG = escape(
     "[[nodes]]: name, key_env or key (inline keys: devnet only).\n"
     "[[meters]]: device, participant, acc32 (only for devices that sign their own 32-bit "
     "counters).\n"
+    "[[passports]]: device (a pack's BMS signer address), passport (its ISO/IEC 15459 id, "
+    "installed on that BMS): after each UTC day the pack's signed health snapshot is "
+    "anchored; refused snapshots exit 3 as reports do (docs/passport.md).\n"
     '[source] kind = "simulator": seed, bms_key, [[source.participants]] (address, role, '
     "lease_wh, rated_power_w, meter_key).\n"
     '[source] kind = "replay": path (.jsonl or .csv; a restart resumes at its checkpoint).\n'
@@ -75,7 +78,9 @@ def run(
         FailureGuard,
         build_oracle,
         drain,
+        pending_work,
         refused,
+        refused_snapshots,
         run_guarded,
     )
 
@@ -97,13 +102,20 @@ def run(
             f"rejected {outcome.rejected:3d}  {tx}"
         )
 
+    def day_line(outcome):  # type: ignore[no-untyped-def]
+        day = _when(outcome.day * 86_400)[:10]
+        if outcome.state == "gap":
+            out.print(f"{day}  passport {outcome.passport_id}: no snapshot: {outcome.detail}")
+        else:
+            out.print(f"{day}  passport {outcome.passport_id}: snapshot signed ({outcome.detail})")
+
     def finished() -> bool:
         return cfg.end is not None and oracle.runtime.next_interval() >= cfg.end
 
     def step() -> bool:
         """One round; False when the run must stop (gave up)."""
         try:
-            run_guarded(oracle, guard, on_interval=line)
+            run_guarded(oracle, guard, on_interval=line, on_day=day_line)
         except (GaveUp, RelayGaveUp) as exc:
             gave_up.append(str(exc))
             return False
@@ -112,7 +124,7 @@ def run(
     def tick() -> None:
         if not step():
             scheduler.shutdown(wait=False)
-        elif finished() and not oracle.outbox.pending(cfg.station_id):
+        elif finished() and not pending_work(oracle):
             err.print(f"reached the configured end ({_when(cfg.end or 0)}); stopping")
             scheduler.shutdown(wait=False)
 
@@ -140,6 +152,14 @@ def run(
     if gave_up:
         err.print(f"[red]{gave_up[0]}[/red]")
         raise typer.Exit(EXIT_GAVE_UP)
+    snapshots = refused_snapshots(oracle)
+    if snapshots:
+        first_snapshot = snapshots[0]
+        err.print(
+            f"[red]{len(snapshots)} pack snapshot(s) refused on-chain[/red] (state failed); "
+            f"first passport {first_snapshot.passport_id} day {first_snapshot.day}: "
+            f"{first_snapshot.last_error}"
+        )
     failed = refused(oracle)
     if failed:
         first = failed[0]
@@ -147,6 +167,8 @@ def run(
             f"[red]{len(failed)} report(s) refused on-chain[/red] (outbox state failed); "
             f"first {_when(first.interval_start)}: {first.last_error}"
         )
+        raise typer.Exit(EXIT_REFUSED)
+    if snapshots:
         raise typer.Exit(EXIT_REFUSED)
     raise typer.Exit(EXIT_OK)
 

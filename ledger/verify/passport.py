@@ -24,6 +24,7 @@ from ledger.passport_snapshots import (
     recover_digest_signer,
     snapshot_digest,
     snapshot_from_record,
+    unpack_signatures,
 )
 from ledger.passport_summary import PackDaySummary, Row, differences, row_of_dict, summarize
 from ledger.passports import PassportParams, passport_key
@@ -238,7 +239,7 @@ def _check_signatures(facts: PassportFacts, log: Any, s: Snapshot, verdict: Verd
         return
     members, threshold = oracle_set
     recovered = []
-    for i, sig in enumerate(args["signatures"]):
+    for i, sig in enumerate(unpack_signatures(bytes(args["signatures"]))):
         try:
             recovered.append((recover_digest_signer(digest, bytes(sig)), bytes(sig)))
         except Exception as exc:  # eth_keys raises several types for a bad signature
