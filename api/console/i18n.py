@@ -267,8 +267,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "allow_partial": ("允许缺少区间报告", "Allow missing interval reports"),
     "run_and_anchor": ("结算并锚定", "Settle and anchor"),
     "run_note": (
-        "调用 POST /v1/settlements（与任何客户端相同的接口，使用您的登录令牌），由 API 用其密钥锚定；"
-        "结果或接口的错误信息显示在表单下方。",
+        "调用 POST /v1/settlements（与任何客户端相同的接口，使用您的登录令牌），"
+        "由 API 用其密钥锚定；结果或接口的错误信息显示在表单下方。",
         "Calls POST /v1/settlements (the same route as any client, with your sign-in token); the "
         "API anchors with its own key. The answer, or the API's error, appears under the form.",
     ),
@@ -286,8 +286,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "curtailed_wh": ("弃电量 Wh", "Curtailed Wh"),
     "attest": ("认证", "Attest"),
     "attest_note": (
-        "电网运营方认证区间内各参与方充电中来自弃风弃光的电量（排放因子 0）：与 essl curtailment attest "
-        "相同的 attestCurtailment 调用，发送前按链上该区间报告的充电量检查，由钱包签名发送，之后从链上读回。",
+        "电网运营方认证区间内各参与方充电中来自弃风弃光的电量（排放因子 0）："
+        "与 essl curtailment attest 相同的 attestCurtailment 调用，"
+        "发送前按链上该区间报告的充电量检查，由钱包签名发送，之后从链上读回。",
         "The grid operator attests how much of each participant's charging in the interval came "
         "from curtailed renewables (factor 0): the same attestCurtailment call as essl curtailment "
         "attest, checked against the interval's booked charge on-chain before the wallet sends "
@@ -311,6 +312,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "quarantine_by_reason": ("按原因代码统计的隔离读数", "Quarantined readings by reason code"),
     "reason_code": ("原因代码", "Reason code"),
     "count": ("数量", "Count"),
+    "total": ("合计", "Total"),
+    "batches_with_counts": ("个报告的批次文件带计数", "reports' batch files carry counts"),
     "quarantine_archive_note": (
         "每个区间批次文件中的 rejected 计数（预言机写入的元数据，不在 Merkle 根内）。"
         "没有任何读数被接受的区间（显式缺口）没有批次文件，其被拒读数只在节点的隔离区中。",

@@ -16,6 +16,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from api.console import PREFIX, units
+from api.console import queries as cq
 from api.console.i18n import Translator, pick_lang, translator
 from api.console.participant import signed_in
 from api.console.routes import chain_config, render
@@ -140,6 +141,7 @@ def operator_page(
         health=health,
         statements=statements(session),
         checkpoint=rows.checkpoint(session),
+        quarantine=cq.quarantine_by_reason(session),
         chain=chain_config(request),
         default_day=units.local_day(max(lasts)) if lasts else "",
         labels=script_labels(translator(pick_lang(request))),
