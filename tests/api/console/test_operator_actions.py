@@ -139,4 +139,5 @@ def test_the_grid_operator_attests_curtailment_from_the_page(page: Any, demo: De
     assert [(e["args"]["participant"], e["args"]["curtailedWh"]) for e in logs] == [(who, wh)]
     assert logs[0]["transactionHash"].hex().removeprefix("0x") in done.get_attribute("data-tx")
     assert done.get_attribute("data-wh") == str(wh)
+    form.scroll_into_view_if_needed()
     screenshot(page, "operator-actions")
