@@ -102,11 +102,11 @@ def statements(session: Session) -> list[StatementView]:
 
 def script_labels(t: Translator) -> dict[str, object]:
     """The texts static/src/operator.js shows, in the page's language."""
-    keys = ("reverted", "sign_in_again", "supersedes", "lines", "reused", "not_a_time")
-    keys += ("not_booked", "no_charges", "charged_there")
+    keys = "reverted sign_in_again supersedes lines reused not_a_time not_booked no_charges"
+    keys += " charged_there"
     labels: dict[str, object] = {
         "".join(w.capitalize() if i else w for i, w in enumerate(k.split("_"))): t(f"js_{k}")
-        for k in keys
+        for k in keys.split()
     }
     labels |= {"version": t("version"), "finalize": t("finalize")}
     labels["interval"] = t("interval_start_local")

@@ -12,9 +12,9 @@ from pathlib import Path
 import jsonschema
 from sqlmodel import Session
 
+from ledger.client import Ledger
 from ledger.db import make_engine
 from ledger.index.batches import BatchRejectedRow, index_batch
-from ledger.client import Ledger
 from ledger.storage import StorageLedgerClient
 from oracle.archive import batch_path, read_batch
 from oracle.config import ReplaySourceConfig

@@ -98,6 +98,8 @@ def test_the_operators_page_shows_the_quarantine_by_reason_code(
     )
     shown = {
         r.get_attribute("data-reason"): int(r.locator("[data-count]").get_attribute("data-count"))
-        for r in page.locator(f"#quarantine tr[data-station='{rejects.station}'][data-reason]").all()
+        for r in page.locator(
+            f"#quarantine tr[data-station='{rejects.station}'][data-reason]"
+        ).all()
     }
     assert shown == rejects.quarantine
