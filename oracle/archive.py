@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,17 @@ def batch_path(archive: Path, root: bytes) -> Path:
     return archive / f"0x{root.hex()}.json"
 
 
-def write_batch(archive: Path, batch: IntervalBatch, *, chain_id: int, registry: str) -> Path:
-    """Write atomically (a reader never sees half a file); an existing file is left as is."""
+def write_batch(
+    archive: Path,
+    batch: IntervalBatch,
+    *,
+    chain_id: int,
+    registry: str,
+    rejected: Mapping[str, int] | None = None,
+) -> Path:
+    """Write atomically (a reader never sees half a file); an existing file is left as is.
+    `rejected` (reason code -> readings quarantined in the interval) is metadata beside the
+    readings: the root covers the accepted readings only."""
     path = batch_path(archive, batch.root)
     if path.exists():
         return path
@@ -37,6 +47,8 @@ def write_batch(archive: Path, batch: IntervalBatch, *, chain_id: int, registry:
         "leaf_encoding": [t for t in LEAF_TYPES],
         "readings": [r.to_dict() for r in batch.readings],
     }
+    if rejected is not None:
+        document["rejected"] = {code: int(n) for code, n in sorted(rejected.items()) if n}
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(document, separators=(",", ":")))
     tmp.replace(path)

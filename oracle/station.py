@@ -114,6 +114,7 @@ class StationRuntime:
             result.batch,
             chain_id=self.chain.chain_id,
             registry=self.chain.registry_address,
+            rejected=reasons,
         )
         signatures = ordered_signatures(result.signatures)
         signers = sorted((a for a, _ in result.signatures), key=lambda a: int(a, 16))

@@ -192,9 +192,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "reason_hash": ("理由哈希", "Reason hash"),
     "participants_count": ("参与方数", "Participants"),
     "quarantine_note": (
-        "被拒读数的隔离区在预言机节点本地（essl oracle quarantine），不在链上，本页不显示。",
-        "Rejected readings stay in each oracle node's own quarantine (essl oracle quarantine), "
-        "not on-chain; this page does not show them.",
+        "被拒读数及其原文在预言机节点本地的隔离区（essl oracle quarantine），不在链上；"
+        "按原因代码的计数随批次文件公开，见下表。",
+        "Rejected readings and their payloads stay in each oracle node's own quarantine (essl "
+        "oracle quarantine), not on-chain; their counts by reason code are published with the "
+        "batch files, in the table below.",
     ),
     "download_csv": ("下载我的结算行 CSV", "Download my lines as CSV"),
     "home_intro": (
@@ -259,6 +261,66 @@ TEXTS: dict[str, tuple[str, str]] = {
     "inputs": ("输入", "Inputs"),
     "snapshots": ("每日健康快照", "Daily health snapshots"),
     "negative_events": ("深放/过充/过温", "Deep discharge / overcharge / over-temp"),
+    # the operators' page actions
+    "run_day": ("结算并上链一天", "Run and anchor a day"),
+    "local_day": ("本地日（UTC+8）", "Local day (UTC+8)"),
+    "allow_partial": ("允许缺少区间报告", "Allow missing interval reports"),
+    "run_and_anchor": ("结算并锚定", "Settle and anchor"),
+    "run_note": (
+        "调用 POST /v1/settlements（与任何客户端相同的接口，使用您的登录令牌），"
+        "由 API 用其密钥锚定；结果或接口的错误信息显示在表单下方。",
+        "Calls POST /v1/settlements (the same route as any client, with your sign-in token); the "
+        "API anchors with its own key. The answer, or the API's error, appears under the form.",
+    ),
+    "window_ends": ("异议窗口结束", "Dispute window ends"),
+    "finalize": ("终结", "Finalize"),
+    "finalize_note": (
+        "异议窗口结束后，任何人都可终结待定的结算单：钱包发送 SettlementAnchor.finalize，"
+        "随后从链上读取状态（最终或有异议）。窗口未结束时显示合约的错误名。",
+        "After its dispute window anyone may finalize a pending statement: the wallet sends "
+        "SettlementAnchor.finalize and the state (Final or Disputed) is then read from the chain. "
+        "Before the window ends the contract's error name is shown.",
+    ),
+    "attest_curtailment": ("认证弃电充电", "Attest curtailed charging"),
+    "interval_start_local": ("区间开始（中国时间）", "Interval start (China time)"),
+    "curtailed_wh": ("弃电量 Wh", "Curtailed Wh"),
+    "attest": ("认证", "Attest"),
+    "attest_note": (
+        "电网运营方认证区间内各参与方充电中来自弃风弃光的电量（排放因子 0）："
+        "与 essl curtailment attest 相同的 attestCurtailment 调用，"
+        "发送前按链上该区间报告的充电量检查，由钱包签名发送，之后从链上读回。",
+        "The grid operator attests how much of each participant's charging in the interval came "
+        "from curtailed renewables (factor 0): the same attestCurtailment call as essl curtailment "
+        "attest, checked against the interval's booked charge on-chain before the wallet sends "
+        "it, then read back from the chain.",
+    ),
+    "st_none": ("未知", "unknown"),
+    "st_pending": ("待定", "Pending"),
+    "st_final": ("最终", "Final"),
+    "st_disputed": ("有异议", "Disputed"),
+    "st_superseded": ("已被取代", "Superseded"),
+    "js_reverted": ("合约拒绝", "reverted"),
+    "js_sign_in_again": ("令牌不在此标签页中：请重新登录", "no token in this tab: sign in again"),
+    "js_supersedes": ("取代版本", "supersedes"),
+    "js_lines": ("行", "lines"),
+    "js_reused": ("该根已锚定，未发送交易", "root already anchored, nothing sent"),
+    "js_not_a_time": ("不是时间", "is not a time"),
+    "js_not_booked": ("该区间没有已上链的报告：", "no booked report for interval"),
+    "js_no_charges": ("请至少填写一个参与方及其 Wh", "give at least one participant and its Wh"),
+    "js_charged_there": ("（该参与方在此区间的充电量）", "(what it charged in the interval)"),
+    # quarantined readings by reason code (from the batch files' `rejected` counts)
+    "quarantine_by_reason": ("按原因代码统计的隔离读数", "Quarantined readings by reason code"),
+    "reason_code": ("原因代码", "Reason code"),
+    "count": ("数量", "Count"),
+    "total": ("合计", "Total"),
+    "batches_with_counts": ("个报告的批次文件带计数", "reports' batch files carry counts"),
+    "quarantine_archive_note": (
+        "每个区间批次文件中的 rejected 计数（预言机写入的元数据，不在 Merkle 根内）。"
+        "没有任何读数被接受的区间（显式缺口）没有批次文件，其被拒读数只在节点的隔离区中。",
+        "The rejected counts each interval's batch file carries (metadata written by the oracle, "
+        "outside the Merkle root). An interval with no accepted reading (an explicit gap) has no "
+        "batch file: its rejects are only in the node's quarantine.",
+    ),
 }
 
 PASSPORT_STATUS = {

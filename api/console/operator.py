@@ -15,9 +15,11 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from api.console import PREFIX
+from api.console import PREFIX, units
+from api.console import queries as cq
+from api.console.i18n import Translator, pick_lang, translator
 from api.console.participant import signed_in
-from api.console.routes import render
+from api.console.routes import chain_config, render
 from api.deps import SessionDep, SettingsDep
 from api.queries import rows
 from ledger.index.tables import (
@@ -98,6 +100,21 @@ def statements(session: Session) -> list[StatementView]:
     return out
 
 
+def script_labels(t: Translator) -> dict[str, object]:
+    """The texts static/src/operator.js shows, in the page's language."""
+    keys = "reverted sign_in_again supersedes lines reused not_a_time not_booked no_charges"
+    keys += " charged_there"
+    labels: dict[str, object] = {
+        "".join(w.capitalize() if i else w for i, w in enumerate(k.split("_"))): t(f"js_{k}")
+        for k in keys.split()
+    }
+    labels |= {"version": t("version"), "finalize": t("finalize")}
+    labels["interval"] = t("interval_start_local")
+    states = ("none", "pending", "final", "disputed", "superseded")
+    labels["states"] = {s: t(f"st_{s}") for s in states}
+    return labels
+
+
 @router.get("/operator", response_class=HTMLResponse)
 def operator_page(
     request: Request,
@@ -115,11 +132,17 @@ def operator_page(
             status_code=403,
             message=f"{actor.address} holds none of the roles {', '.join(ROLES)}",
         )
+    health = station_health(session, now=int(time.time()))
+    lasts = [h.last_start for h in health if h.last_start is not None]
     return render(
         request,
         "operator.html",
         actor=actor,
-        health=station_health(session, now=int(time.time())),
+        health=health,
         statements=statements(session),
         checkpoint=rows.checkpoint(session),
+        quarantine=cq.quarantine_by_reason(session),
+        chain=chain_config(request),
+        default_day=units.local_day(max(lasts)) if lasts else "",
+        labels=script_labels(translator(pick_lang(request))),
     )

@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from api.queries import credit_rows, rows
+from ledger.index.batches import BatchRejectedRow
 from ledger.index.tables import (
     CreditDecisionRow,
     CreditMoveRow,
@@ -222,3 +224,49 @@ def factor_datasets(
         select(EmissionFactorDatasetRow).order_by(col(EmissionFactorDatasetRow.version))
     ).all()
     return [(row, [(r, int(g)) for r, g in json.loads(row.factors_json)]) for row in rows]
+
+
+def rejected_by_root(session: Session, *, roots: list[str]) -> dict[str, int]:
+    """Readings rejected in each interval, from the indexed batch files' `rejected` counts;
+    a root is missing when its file is not indexed yet or carries no counts."""
+    if not roots:
+        return {}
+    found = session.exec(
+        select(BatchRejectedRow.root, BatchRejectedRow.total).where(
+            col(BatchRejectedRow.root).in_(roots)
+        )
+    ).all()
+    return {root: int(total) for root, total in found}
+
+
+@dataclass
+class QuarantineView:
+    station_id: int
+    batches: int  # indexed batch files of the station's reports that carry counts
+    reports: int
+    by_reason: dict[str, int] = field(default_factory=dict)
+
+
+def quarantine_by_reason(session: Session) -> dict[int, QuarantineView]:
+    """Per station: the rejected counts of its reports' batch files, summed by reason code."""
+    out: dict[int, QuarantineView] = {}
+    for station_id, n in session.exec(
+        select(ReportRow.station_id, func.count())
+        .where(ReportRow.interval_end > 0)
+        .group_by(col(ReportRow.station_id))
+    ).all():
+        out[int(station_id)] = QuarantineView(int(station_id), 0, int(n))
+    found = session.exec(
+        select(ReportRow.station_id, BatchRejectedRow.total, BatchRejectedRow.counts_json)
+        .join(BatchRejectedRow, col(BatchRejectedRow.root) == col(ReportRow.readings_root))
+        .where(ReportRow.interval_end > 0)
+    ).all()
+    for station_id, total, counts in found:
+        view = out[int(station_id)]
+        view.batches += 1
+        if total:
+            for reason, n in json.loads(counts).items():
+                view.by_reason[reason] = view.by_reason.get(reason, 0) + int(n)
+    for view in out.values():
+        view.by_reason = dict(sorted(view.by_reason.items(), key=lambda kv: (-kv[1], kv[0])))
+    return out

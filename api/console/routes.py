@@ -152,6 +152,7 @@ def station_page(
         prev_day=units.local_day(start - 86_400),
         next_day=units.local_day(end),
         rows=rows,
+        rejected=cq.rejected_by_root(session, roots=[r.report.readings_root for r in rows]),
         chart=chart,
     )
 

@@ -1,5 +1,6 @@
 """Archived reading batches in SQL: each batch file's readings with their leaf, signer and
-Merkle proof, so a provenance trace reads rows instead of parsing files per request.
+Merkle proof, so a provenance trace reads rows instead of parsing files per request, and the
+file's counts of rejected readings by reason code.
 
 Content-addressed and off-chain: a row is keyed by the readings root, which the file's own
 leaves must reproduce (a file that does not is left out), so a reorg never changes a row and
@@ -46,6 +47,29 @@ class BatchLeafRow(SQLModel, table=True):
     proof_json: str  # ["0x..", ...] sibling hashes up to the root
 
 
+class BatchRejectedRow(SQLModel, table=True):
+    """A batch file's `rejected` counts: readings the oracle quarantined in the interval, by
+    reason code. Metadata beside the readings (the root does not cover it); no row for a file
+    without the field (written before it existed)."""
+
+    __tablename__ = "batch_rejected"
+    root: str = Field(primary_key=True)
+    total: int
+    counts_json: str  # {"REASON_CODE": n, ...}
+
+
+def _rejected(root: str, counts: object) -> BatchRejectedRow | None:
+    if counts is None:
+        return None
+    if not isinstance(counts, dict) or not all(
+        isinstance(k, str) and type(n) is int and n >= 0 for k, n in counts.items()
+    ):
+        log.warning("batch %s: `rejected` is not an object of counts, left out", root)
+        return None
+    text = json.dumps(dict(sorted(counts.items())), separators=(",", ":"))
+    return BatchRejectedRow(root=root, total=sum(counts.values()), counts_json=text)
+
+
 def _rows(root: str, raw: list[dict[str, object]]) -> tuple[bool, list[BatchLeafRow]]:
     signed = [SignedReading.from_dict(r) for r in raw]
     leaves = [s.leaf() for s in signed]
@@ -73,15 +97,20 @@ def index_batch(session: Session, archive: Path, root: str) -> BatchFileRow | No
     path = archive / f"{root}.json"
     if not path.is_file():
         return None
+    rejected = None
     try:
-        raw = json.loads(path.read_text())["readings"]
+        document = json.loads(path.read_text())
+        raw = document["readings"]
         valid, leaves = _rows(root, raw)
+        rejected = _rejected(root, document.get("rejected")) if valid else None
     except (ValueError, KeyError, TypeError, MalformedReading) as exc:
         log.warning("batch %s is not a valid batch file: %s", root, exc)
         valid, leaves, raw = False, [], []
     row = BatchFileRow(root=root, reading_count=len(raw), valid=valid, indexed_at=int(time.time()))
     session.add(row)
     session.add_all(leaves)
+    if rejected is not None:
+        session.add(rejected)
     try:
         session.commit()
     except IntegrityError:  # another process indexed it meanwhile: theirs is the same

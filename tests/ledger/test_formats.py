@@ -123,3 +123,23 @@ def test_batch_files_pass_the_published_schema_and_broken_ones_do_not(batch_file
     short["readings"][0]["signature"] = short["readings"][0]["signature"][:-2]
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(short, SCHEMA)
+
+
+def test_the_rejected_counts_are_optional_metadata_with_reason_codes_and_positive_counts(
+    tmp_path: Path,
+) -> None:
+    domain = DeviceDomain(31337, REGISTRY)
+    sim = demo_station(7, DAY_START, domain)
+    signed = [r for r in sim.readings_for_interval(DAY_START) if isinstance(r, SignedReading)]
+    batch = batch_of(1, DAY_START, DAY_START + 900, signed)
+    counts = {"REPLAYED_SEQUENCE": 2, "BAD_SIGNATURE": 1, "SOC_OUT_OF_RANGE": 0}
+    path = write_batch(tmp_path, batch, chain_id=31337, registry=REGISTRY, rejected=counts)
+    document = json.loads(path.read_text())
+    assert document["rejected"] == {"BAD_SIGNATURE": 1, "REPLAYED_SEQUENCE": 2}  # no zeros
+    assert document["root"] == "0x" + batch.root.hex()  # the counts are not under the root
+    jsonschema.validate(document, SCHEMA)
+    old = {k: v for k, v in document.items() if k != "rejected"}
+    jsonschema.validate(old, SCHEMA)  # files written before the field stay valid
+    for bad in ({"bad_signature": 1}, {"BAD_SIGNATURE": 0}, {"BAD_SIGNATURE": "1"}, [1]):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(dict(document, rejected=bad), SCHEMA)

@@ -21,6 +21,7 @@ from api.app import create_app
 from api.settings import ApiSettings
 from devnet.anvil import free_port, start_anvil
 from devnet.demo import run_demo
+from devnet.world import demo_world
 from ledger.client import Ledger, open_ledger
 from ledger.settings import LedgerSettings
 
@@ -42,6 +43,7 @@ BUNDLE_FILES = (
     "signin.js",
     "wallet.js",
     "passport-charts.js",
+    "operator.js",
 )
 
 
@@ -89,7 +91,8 @@ def demo(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[De
     api_settings = ApiSettings(
         database_url=settings.database_url, archive_dir=result["archive"], run_indexer=False
     )
-    app = create_app(api_settings, ledger=ledger)
+    # The API's own key is the grid operator's (it anchors settlement runs, as in production).
+    app = create_app(api_settings, ledger=ledger.as_account(demo_world().grid_operator))
     api_port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=api_port, log_level="warning", lifespan="on")
