@@ -222,3 +222,20 @@ def factor_datasets(
         select(EmissionFactorDatasetRow).order_by(col(EmissionFactorDatasetRow.version))
     ).all()
     return [(row, [(r, int(g)) for r, g in json.loads(row.factors_json)]) for row in rows]
+
+
+def pending_requests(session: Session) -> list[CreditRow]:
+    """Issuance requests no verifier has approved or rejected yet, oldest first."""
+    decided = select(CreditDecisionRow.token_id)
+    return list(
+        session.exec(
+            select(CreditRow)
+            .where(col(CreditRow.token_id).not_in(decided))
+            .order_by(col(CreditRow.token_id))
+        ).all()
+    )
+
+
+def live_credits(session: Session) -> list[CreditView]:
+    """Approved credits not revoked (what a regulator can revoke), by token id."""
+    return [v for v in credit_views(session) if v.state == "live"]

@@ -34,7 +34,7 @@ const wasmModule = {
 };
 
 await build({
-  entryPoints: ["verify.js", "verify-worker.js", "charts.js", "signin.js", "wallet.js", "passport-charts.js"].map((f) => path.join(here, "src", f)),
+  entryPoints: ["verify.js", "verify-worker.js", "charts.js", "signin.js", "wallet.js", "passport-charts.js", "review.js"].map((f) => path.join(here, "src", f)),
   outdir: path.join(here, "dist"),
   bundle: true,
   minify: true,

@@ -42,6 +42,7 @@ BUNDLE_FILES = (
     "signin.js",
     "wallet.js",
     "passport-charts.js",
+    "review.js",
 )
 
 
