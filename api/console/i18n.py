@@ -282,7 +282,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "no_live": ("没有有效的碳减排量。", "No live credits."),
     "chain_state": ("链上状态", "On-chain state"),
     "reverted": ("交易被合约拒绝", "Reverted"),
-    "needs_verifier": ("审批与驳回需要核证方角色。", "Approving and rejecting need the verifier role."),
+    "needs_verifier": (
+        "审批与驳回需要核证方角色。",
+        "Approving and rejecting need the verifier role.",
+    ),
     "needs_regulator": ("撤销需要监管方角色。", "Revoking needs the regulator role."),
 }
 

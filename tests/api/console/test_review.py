@@ -36,6 +36,7 @@ class Requests:
     reject: int  # left pending for the page
     stale: int  # rejected behind the page's back after it was rendered
     live: int  # approved with the client, for the regulator to revoke
+    untouched: int  # stays pending (the picture shows its actions)
 
 
 def index(demo: Demo) -> None:
@@ -44,7 +45,7 @@ def index(demo: Demo) -> None:
 
 @pytest.fixture(scope="module")
 def requests(demo: Demo) -> Iterator[Requests]:
-    """Four one-credit requests by the station operator for the participant with the most
+    """Five one-credit requests by the station operator for the participant with the most
     un-issued avoided grams (real transactions), indexed so the page lists them."""
     world = demo_world()
     station = demo.result["stations"][0]
@@ -64,7 +65,7 @@ def requests(demo: Demo) -> Iterator[Requests]:
             factor_version=accounts[participant].factor_version,
             reports_root=root,
         ).request_id
-        for _ in range(4)
+        for _ in range(5)
     ]
     CreditsClient(demo.ledger.as_account(world.verifier)).approve(ids[3])
     index(demo)
@@ -73,7 +74,7 @@ def requests(demo: Demo) -> Iterator[Requests]:
 
 
 def open_review(browser: Any, demo: Demo, account: Any) -> tuple[Any, Any, list[str]]:
-    context = browser.new_context(viewport={"width": 1000, "height": 760}, base_url=demo.base)
+    context = browser.new_context(viewport={"width": 1000, "height": 820}, base_url=demo.base)
     if SCREENSHOTS:
         context.add_cookies([{"name": "essl_lang", "value": "en", "url": demo.base}])
     page = context.new_page()
@@ -87,6 +88,17 @@ def open_review(browser: Any, demo: Demo, account: Any) -> tuple[Any, Any, list[
     return context, page, errors
 
 
+def outcome(page: Any, row: str) -> Any:
+    """Wait for the row's action to end (a tx hash, or an error shown) and return its status."""
+    status = f"{row} .status"
+    page.wait_for_function(
+        f"""() => {{ const s = document.querySelector("{status}");
+        return s && (s.dataset.tx || s.textContent.startsWith("✗")); }}""",
+        timeout=45_000,
+    )
+    return page.locator(status)
+
+
 def test_a_verifier_approves_and_rejects_pending_requests_with_its_wallet(
     browser: Any, demo: Demo, requests: Requests
 ) -> None:
@@ -95,7 +107,7 @@ def test_a_verifier_approves_and_rejects_pending_requests_with_its_wallet(
     events = demo.ledger.contract("CarbonCredits").events
     context, page, errors = open_review(browser, demo, world.verifier)
     row = lambda i: page.locator(f"#pending tr[data-request='{i}']")  # noqa: E731
-    for i in (requests.approve, requests.reject, requests.stale):
+    for i in (requests.approve, requests.reject, requests.stale, requests.untouched):
         onchain = credits.credit(i)
         assert onchain.state == CreditState.REQUESTED
         assert row(i).locator("[data-field='grams']").get_attribute("data-grams") == str(
@@ -108,8 +120,8 @@ def test_a_verifier_approves_and_rejects_pending_requests_with_its_wallet(
 
     held = credits.balance_of(requests.participant, requests.approve)
     row(requests.approve).locator("button[name='approve']").click()
-    done = f"#pending tr[data-request='{requests.approve}'] .status[data-tx]"
-    page.wait_for_selector(done, timeout=30_000)
+    status = outcome(page, f"#pending tr[data-request='{requests.approve}']")
+    assert status.get_attribute("data-tx"), status.inner_text()
     amounts = credits.amounts(requests.approve)
     assert amounts.state == CreditState.LIVE and amounts.issued == 1
     assert credits.balance_of(requests.participant, requests.approve) == held + 1
@@ -117,7 +129,6 @@ def test_a_verifier_approves_and_rejects_pending_requests_with_its_wallet(
         argument_filters={"requestId": requests.approve}, from_block=0
     )
     assert approved[-1]["args"]["verifier"] == world.verifier.address
-    status = page.locator(done)
     assert status.get_attribute("data-tx") == "0x" + bytes(approved[-1]["transactionHash"]).hex()
     assert status.get_attribute("data-state") == "live"
 
@@ -127,26 +138,29 @@ def test_a_verifier_approves_and_rejects_pending_requests_with_its_wallet(
     assert credits.amounts(requests.reject).state == CreditState.REQUESTED
     reject.locator("input[name='reason']").fill(REJECT_REASON)
     reject.locator("button[name='reject']").click()
-    done = f"#pending tr[data-request='{requests.reject}'] .status[data-tx]"
-    page.wait_for_selector(done, timeout=30_000)
+    status = outcome(page, f"#pending tr[data-request='{requests.reject}']")
+    assert status.get_attribute("data-tx"), status.inner_text()
     assert credits.amounts(requests.reject).state == CreditState.REJECTED
     rejected = events.IssuanceRejected().get_logs(
         argument_filters={"requestId": requests.reject}, from_block=0
     )
     assert bytes(rejected[-1]["args"]["reasonHash"]) == bytes(Web3.keccak(text=REJECT_REASON))
     assert rejected[-1]["args"]["verifier"] == world.verifier.address
-    assert page.locator(done).get_attribute("data-state") == "rejected"
+    assert status.get_attribute("data-state") == "rejected"
 
     # Decided elsewhere after the page was drawn: the contract's error, named, nothing sent.
     CreditsClient(demo.ledger.as_account(world.verifier)).reject(requests.stale)
     block = demo.ledger.w3.eth.block_number
     row(requests.stale).locator("button[name='approve']").click()
-    failed = f"#pending tr[data-request='{requests.stale}'] .status[data-error]"
-    page.wait_for_selector(failed, timeout=30_000)
-    assert page.locator(failed).get_attribute("data-error") == "CarbonCreditsRequestNotPending"
-    assert "CarbonCreditsRequestNotPending" in page.locator(failed).inner_text()
+    status = outcome(page, f"#pending tr[data-request='{requests.stale}']")
+    assert status.get_attribute("data-error") == "CarbonCreditsRequestNotPending"
+    assert "CarbonCreditsRequestNotPending" in status.inner_text()
     assert demo.ledger.w3.eth.block_number == block
     assert credits.amounts(requests.stale).state == CreditState.REJECTED
+    page.wait_for_selector(
+        f"#pending tr[data-request='{requests.stale}'] [data-field='state'][data-state='rejected']"
+    )  # the row then shows what the chain holds
+    page.evaluate("document.querySelectorAll('.scroll').forEach((e) => { e.scrollLeft = 0; })")
     screenshot(page, "review")
 
     # Once indexed, the approved request is listed among the live credits.
@@ -173,8 +187,8 @@ def test_a_regulator_revokes_a_live_credit_with_its_wallet(
     assert row.locator("[data-field='live']").get_attribute("data-units") == str(live)
     row.locator("input[name='reason']").fill(REVOKE_REASON)
     row.locator("button[name='revoke']").click()
-    done = f"#live tr[data-credit='{requests.live}'] .status[data-tx]"
-    page.wait_for_selector(done, timeout=30_000)
+    status = outcome(page, f"#live tr[data-credit='{requests.live}']")
+    assert status.get_attribute("data-tx"), status.inner_text()
     assert contract.functions.stateOf(requests.live).call() == CreditState.REVOKED
     amounts = credits.amounts(requests.live)
     assert (amounts.live, amounts.revoked) == (0, live)
@@ -183,7 +197,7 @@ def test_a_regulator_revokes_a_live_credit_with_its_wallet(
     )
     assert bytes(revoked[-1]["args"]["reasonHash"]) == bytes(Web3.keccak(text=REVOKE_REASON))
     assert revoked[-1]["args"]["regulator"] == world.regulator.address
-    assert page.locator(done).get_attribute("data-state") == "revoked"
+    assert status.get_attribute("data-state") == "revoked"
     assert row.locator("[data-field='live']").get_attribute("data-units") == "0"
     context.close()
     assert not errors, errors
@@ -196,6 +210,9 @@ def test_a_participant_and_an_anonymous_visitor_get_a_403(page: Any, demo: Demo)
     assert page.locator("#sign-in").count() == 1
     participant = demo_world().participants[2]
     sign_in(page, bytes(participant.account.key), participant.address)
+    page.wait_for_function(  # its page's own requests done before leaving it
+        "document.body.dataset.linesLoaded || !document.querySelector('#statements tr')"
+    )
     reply = page.goto("/console/review")
     assert reply.status == 403
     assert participant.address in page.locator(".error").inner_text()

@@ -56,6 +56,18 @@ function setup() {
   const account = getAddress(me.dataset.address);
   const perUnit = BigInt(config.gramsPerUnit);
 
+  // Polled rather than provider.waitForTransaction, which waits for a block after the one it
+  // last saw: on a chain that mines one block per transaction that next block may never come.
+  async function receiptOf(hash) {
+    for (let waited = 0; waited < 60_000; waited += 500) {
+      const receipt = await provider.getTransactionReceipt(hash);
+      if (receipt) return receipt;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    throw new Error(`no receipt for ${hash} after 60 s`);
+  }
+
+  // The id's state (and live amount) as the chain holds it; with a tx hash, also the outcome.
   async function show(row, id, hash) {
     const [state, issued, live] = await contract.amountsOf(id);
     const name = STATES[Number(state)] ?? String(state);
@@ -67,14 +79,19 @@ function setup() {
       liveCell.dataset.units = String(live);
       liveCell.textContent = mass(live * perUnit);
     }
+    if (!hash) return name;
     const status = row.querySelector(".status");
     status.dataset.state = name;
     status.dataset.tx = hash;
+    status.title = hash;
     const amount = name === "live" ? ` · ${mass(issued * perUnit)}` : "";
-    status.textContent = `✓ ${config.states[name] ?? name}${amount} · ${hash}`;
+    status.textContent = `✓ ${config.states[name] ?? name}${amount} · tx ${hash.slice(0, 10)}…${hash.slice(-4)}`;
+    return name;
   }
 
-  async function act(row, id, method, args) {
+  // `expect`: the state the row's actions apply to (requested, or live); once the chain holds
+  // another, the actions go.
+  async function act(row, id, expect, method, args) {
     const status = row.querySelector(".status");
     const controls = row.querySelectorAll(".wallet-actions button, .wallet-actions input");
     controls.forEach((el) => { el.disabled = true; });
@@ -85,8 +102,7 @@ function setup() {
     try {
       await provider.call({ from: account, to: address, data }); // name a revert before sending
       const hash = await window.ethereum.request({ method: "eth_sendTransaction", params: [{ from: account, to: address, data }] });
-      const receipt = await provider.waitForTransaction(hash, 1, 60_000);
-      if (!receipt) throw new Error(`no receipt for ${hash} after 60 s`);
+      const receipt = await receiptOf(hash);
       if (receipt.status !== 1) {
         // Replay the call on the state it ran on, to name the error.
         await provider.call({ from: account, to: address, data, blockTag: receipt.blockNumber - 1 });
@@ -104,6 +120,9 @@ function setup() {
         status.textContent = `✗ ${err.shortMessage || err.message || err}`;
       }
       controls.forEach((el) => { el.disabled = false; });
+      // What the chain holds now, e.g. decided elsewhere after the page was drawn.
+      const now = await show(row, id, null).catch(() => expect);
+      if (now !== expect) row.querySelectorAll(".wallet-actions button, .wallet-actions input").forEach((el) => el.remove());
     }
   }
 
@@ -119,17 +138,17 @@ function setup() {
 
   for (const row of document.querySelectorAll("#pending tr[data-request]")) {
     const id = BigInt(row.dataset.request);
-    row.querySelector("button[name='approve']")?.addEventListener("click", () => act(row, id, "approveIssuance", [id]));
+    row.querySelector("button[name='approve']")?.addEventListener("click", () => act(row, id, "requested", "approveIssuance", [id]));
     row.querySelector("button[name='reject']")?.addEventListener("click", () => {
       const reason = reasonOf(row);
-      if (reason !== null) act(row, id, "rejectIssuance", [id, reasonHash(reason)]);
+      if (reason !== null) act(row, id, "requested", "rejectIssuance", [id, reasonHash(reason)]);
     });
   }
   for (const row of document.querySelectorAll("#live tr[data-credit]")) {
     const id = BigInt(row.dataset.credit);
     row.querySelector("button[name='revoke']")?.addEventListener("click", () => {
       const reason = reasonOf(row);
-      if (reason !== null) act(row, id, "revoke", [id, reasonHash(reason)]);
+      if (reason !== null) act(row, id, "live", "revoke", [id, reasonHash(reason)]);
     });
   }
   document.body.dataset.reviewReady = "1";
