@@ -104,7 +104,7 @@ function setup() {
       const hash = await window.ethereum.request({ method: "eth_sendTransaction", params: [{ from: account, to: address, data }] });
       const receipt = await receiptOf(hash);
       if (receipt.status !== 1) {
-        // Replay the call on the state it ran on, to name the error.
+        // Replay the call on the state before its block, to name the error.
         await provider.call({ from: account, to: address, data, blockTag: receipt.blockNumber - 1 });
         throw new Error(`${config.reverted}: ${hash}`);
       }
