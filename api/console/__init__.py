@@ -18,11 +18,13 @@ def mount(app: FastAPI) -> None:
     from api.console.operator import router as operator_router
     from api.console.participant import router as participant_router
     from api.console.passport import router as passport_router
+    from api.console.review import router as review_router
     from api.console.routes import router
 
     app.include_router(router)
     app.include_router(participant_router)
     app.include_router(operator_router)
+    app.include_router(review_router)
     app.include_router(passport_router)
     app.mount(
         f"{PREFIX}/static",

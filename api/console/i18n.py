@@ -321,6 +321,34 @@ TEXTS: dict[str, tuple[str, str]] = {
         "outside the Merkle root). An interval with no accepted reading (an explicit gap) has no "
         "batch file: its rejects are only in the node's quarantine.",
     ),
+    # verifiers' and regulators' page (api/console/review.py)
+    "review": ("审核与监管", "Review"),
+    "review_intro": (
+        "核证方审批或驳回签发申请，监管方撤销有效的碳减排量；每笔交易由您的钱包签名并发送，"
+        "回执后的状态从链上读取。",
+        "Verifiers approve or reject issuance requests, regulators revoke live credits; your "
+        "wallet signs and sends each transaction, and the state after its receipt is read from "
+        "the chain.",
+    ),
+    "pending_requests": ("待审批的签发申请", "Pending issuance requests"),
+    "live_credits": ("有效的碳减排量", "Live credits"),
+    "request_id": ("申请编号", "Request"),
+    "requested_amount": ("申请量", "Requested"),
+    "approve": ("批准", "Approve"),
+    "reject": ("驳回", "Reject"),
+    "revoke": ("撤销", "Revoke"),
+    "reject_reason": ("驳回理由", "Reason for the rejection"),
+    "revoke_reason": ("撤销理由", "Reason for the revocation"),
+    "reason_required": ("请填写理由。", "A reason is required."),
+    "no_pending": ("没有待审批的申请。", "No pending requests."),
+    "no_live": ("没有有效的碳减排量。", "No live credits."),
+    "chain_state": ("链上状态", "On-chain state"),
+    "reverted": ("交易被合约拒绝", "Reverted"),
+    "needs_verifier": (
+        "审批与驳回需要核证方角色。",
+        "Approving and rejecting need the verifier role.",
+    ),
+    "needs_regulator": ("撤销需要监管方角色。", "Revoking needs the regulator role."),
 }
 
 PASSPORT_STATUS = {

@@ -270,3 +270,18 @@ def quarantine_by_reason(session: Session) -> dict[int, QuarantineView]:
     for view in out.values():
         view.by_reason = dict(sorted(view.by_reason.items(), key=lambda kv: (-kv[1], kv[0])))
     return out
+def pending_requests(session: Session) -> list[CreditRow]:
+    """Issuance requests no verifier has approved or rejected yet, oldest first."""
+    decided = select(CreditDecisionRow.token_id)
+    return list(
+        session.exec(
+            select(CreditRow)
+            .where(col(CreditRow.token_id).not_in(decided))
+            .order_by(col(CreditRow.token_id))
+        ).all()
+    )
+
+
+def live_credits(session: Session) -> list[CreditView]:
+    """Approved credits not revoked (what a regulator can revoke), by token id."""
+    return [v for v in credit_views(session) if v.state == "live"]

@@ -34,7 +34,7 @@ const wasmModule = {
 };
 
 await build({
-  entryPoints: ["verify.js", "verify-worker.js", "charts.js", "signin.js", "wallet.js", "passport-charts.js", "operator.js"].map((f) => path.join(here, "src", f)),
+  entryPoints: ["verify.js", "verify-worker.js", "charts.js", "signin.js", "wallet.js", "passport-charts.js", "operator.js", "review.js"].map((f) => path.join(here, "src", f)),
   outdir: path.join(here, "dist"),
   bundle: true,
   minify: true,

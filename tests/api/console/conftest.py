@@ -44,6 +44,7 @@ BUNDLE_FILES = (
     "wallet.js",
     "passport-charts.js",
     "operator.js",
+    "review.js",
 )
 
 
