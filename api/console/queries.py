@@ -270,6 +270,8 @@ def quarantine_by_reason(session: Session) -> dict[int, QuarantineView]:
     for view in out.values():
         view.by_reason = dict(sorted(view.by_reason.items(), key=lambda kv: (-kv[1], kv[0])))
     return out
+
+
 def pending_requests(session: Session) -> list[CreditRow]:
     """Issuance requests no verifier has approved or rejected yet, oldest first."""
     decided = select(CreditDecisionRow.token_id)
