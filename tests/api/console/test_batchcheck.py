@@ -60,7 +60,8 @@ for (const { text, job } of cases) {
     const leaves = hashes.map((h) => bc.toHex(h.leaf));
     const values = doc.readings.map((r) => [
       ...bc.READING_FIELDS.map(([name, type]) => (type === "address" ? r[name] : BigInt(r[name]))),
-      r.signature.slice(0, 66), "0x" + r.signature.slice(66, 130), parseInt(r.signature.slice(130), 16),
+      r.signature.slice(0, 66), "0x" + r.signature.slice(66, 130),
+      parseInt(r.signature.slice(130), 16),
     ]);
     Object.assign(one, {
       leaves,
@@ -155,7 +156,9 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
 
 # Integers above 2^53 are re-read from the source text where the engine gives it to a reviver
 # (as Chromium does; Node 20 behind this flag), else by quoting them: both ways are checked.
-@pytest.mark.parametrize("flags", [(), ("--harmony-json-parse-with-source",)], ids=["quoted", "source"])
+@pytest.mark.parametrize(
+    "flags", [(), ("--harmony-json-parse-with-source",)], ids=["quoted", "source"]
+)
 def test_hashes_and_root_are_the_oracles_and_the_libraries(
     batch: Batch, flags: tuple[str, ...]
 ) -> None:

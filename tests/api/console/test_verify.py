@@ -98,7 +98,9 @@ def test_every_tampered_batch_is_named_whichever_worker_checked_it(page: Any, de
         assert any(root in f and "Merkle root" in f for f in failures), (root, failures)
         assert any(root in f and "reading 3 " in f for f in failures), (root, failures)
     assert len(failures) == 2 * len(roots), failures  # nothing else failed
-    shares = [int(n) for n in page.locator("#verify-verdict").get_attribute("data-shares").split(",")]
+    shares = [
+        int(n) for n in page.locator("#verify-verdict").get_attribute("data-shares").split(",")
+    ]
     assert len(shares) >= 2 and all(shares) and sum(shares) == len(events), shares
     workers = {worker for text, worker in found_by if any(r in text for r in roots)}
     assert len(workers) >= 2, found_by  # the tampered batches were in more than one worker's share
