@@ -203,9 +203,7 @@ def day_chart(rows: list[IntervalView], leased: list[str]) -> dict[str, Any]:
     share of the charging, and each participant's charged and discharged kWh per interval
     (the leaseholders first, then anyone else with a line that day)."""
     n = len(rows)
-    series: dict[str, tuple[list[float], list[float]]] = {
-        p: ([0.0] * n, [0.0] * n) for p in leased
-    }
+    series: dict[str, tuple[list[float], list[float]]] = {p: ([0.0] * n, [0.0] * n) for p in leased}
     for i, r in enumerate(rows):
         for line in r.lines:
             charged, discharged = series.setdefault(line.participant, ([0.0] * n, [0.0] * n))
