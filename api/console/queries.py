@@ -4,11 +4,16 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from api.cache import Version, data_version
+from api.console import units
 from api.queries import credit_rows, rows
 from ledger.index.batches import BatchRejectedRow
 from ledger.index.tables import (
@@ -17,6 +22,7 @@ from ledger.index.tables import (
     CreditRetirementRow,
     CreditRevocationRow,
     CreditRow,
+    CurtailmentRow,
     DeviceKeyRow,
     DeviceRow,
     EmissionFactorDatasetRow,
@@ -141,7 +147,8 @@ def station_view(session: Session, *, station_id: int) -> StationView | None:
 
 def intervals(session: Session, *, station_id: int, start: int, end: int) -> list[IntervalView]:
     """Accepted reports of the station with interval start in [start, end), with each
-    participant's booked line and the grid operator's curtailment attestations."""
+    participant's booked line and the grid operator's curtailment attestations: three queries,
+    each over the range (not a list of the interval starts)."""
     reports = session.exec(
         select(ReportRow)
         .where(
@@ -155,20 +162,105 @@ def intervals(session: Session, *, station_id: int, start: int, end: int) -> lis
     views = {r.interval_start: IntervalView(r, []) for r in reports}
     if not views:
         return []
-    starts = list(views)
+    first, last = reports[0].interval_start, reports[-1].interval_start
     for line in session.exec(
         select(ParticipantIntervalRow)
         .where(
             ParticipantIntervalRow.station_id == station_id,
-            col(ParticipantIntervalRow.interval_start).in_(starts),
+            col(ParticipantIntervalRow.interval_start) >= first,
+            col(ParticipantIntervalRow.interval_start) <= last,
         )
         .order_by(col(ParticipantIntervalRow.participant))
     ).all():
-        views[line.interval_start].lines.append(line)
-    for c in rows.curtailments(session, station_id, starts):
-        views[c.interval_start].curtailed_wh[c.participant] = c.curtailed_wh
-        views[c.interval_start].curtailed_grams[c.participant] = c.avoided_grams
+        if (view := views.get(line.interval_start)) is not None:
+            view.lines.append(line)
+    for c in session.exec(
+        select(CurtailmentRow).where(
+            CurtailmentRow.station_id == station_id,
+            col(CurtailmentRow.interval_start) >= first,
+            col(CurtailmentRow.interval_start) <= last,
+        )
+    ).all():
+        if (view := views.get(c.interval_start)) is not None:
+            view.curtailed_wh[c.participant] = c.curtailed_wh
+            view.curtailed_grams[c.participant] = c.avoided_grams
     return list(views.values())
+
+
+@dataclass(frozen=True)
+class DayView:
+    """A station's page for one local day (UTC+8): the station, the day's intervals and the
+    charts' series (what the page embeds for ECharts)."""
+
+    view: StationView
+    day: str
+    start: int
+    end: int
+    rows: list[IntervalView]
+    chart: dict[str, Any]
+
+
+def day_chart(rows: list[IntervalView], leased: list[str]) -> dict[str, Any]:
+    """The day charts' series, in one pass over the booked lines: SOC/SOH, alarms, the curtailed
+    share of the charging, and each participant's charged and discharged kWh per interval
+    (the leaseholders first, then anyone else with a line that day)."""
+    n = len(rows)
+    series: dict[str, tuple[list[float], list[float]]] = {p: ([0.0] * n, [0.0] * n) for p in leased}
+    for i, r in enumerate(rows):
+        for line in r.lines:
+            charged, discharged = series.setdefault(line.participant, ([0.0] * n, [0.0] * n))
+            charged[i] += line.charged_wh
+            discharged[i] += line.discharged_wh
+    return {
+        "t": [r.report.interval_start for r in rows],
+        "soc": [r.report.soc_bps / 100 for r in rows],
+        "soh": [r.report.soh_bps / 100 for r in rows],
+        "alarms": [r.report.alarm_bits for r in rows],
+        "curtailed_share": [
+            round(100 * r.total_curtailed_wh / r.charged_wh, 2) if r.charged_wh else 0 for r in rows
+        ],
+        "participants": [
+            {
+                "address": p,
+                "charged_kwh": [wh / 1000 for wh in charged],
+                "discharged_kwh": [wh / 1000 for wh in discharged],
+            }
+            for p, (charged, discharged) in series.items()
+        ],
+    }
+
+
+_DAYS: OrderedDict[tuple[int, str | None, Version], DayView] = OrderedDict()
+_DAYS_LOCK = threading.Lock()
+_DAYS_KEPT = 32
+
+
+def station_day(session: Session, *, station_id: int, day: str | None) -> DayView | None:
+    """The station's page data for a local day (None: the day of its latest interval); None
+    for an unknown station, ValueError for a day that is not a date. Kept per process until
+    the indexed data moves on (the version api/cache.py keys the JSON routes by), so a repeated
+    request costs two small queries instead of building the day's rows and series, and their
+    garbage, again."""
+    version = data_version(session)
+    key = (station_id, day, version)
+    with _DAYS_LOCK:
+        hit = _DAYS.get(key)
+        if hit is not None:
+            _DAYS.move_to_end(key)
+            return hit
+    view = station_view(session, station_id=station_id)
+    if view is None:
+        return None
+    shown = day or units.local_day(view.latest_interval_start or view.station.grid_start)
+    start, end = units.local_day_bounds(shown)
+    found = intervals(session, station_id=station_id, start=start, end=end)
+    leased = [lease.participant for lease in view.leases]
+    result = DayView(view, shown, start, end, found, day_chart(found, leased))
+    with _DAYS_LOCK:
+        _DAYS[key] = result
+        while len(_DAYS) > _DAYS_KEPT:
+            _DAYS.popitem(last=False)
+    return result
 
 
 def credit_view(session: Session, *, token_id: int) -> CreditView | None:

@@ -110,50 +110,22 @@ def stations_page(request: Request, session: SessionDep) -> Response:
 def station_page(
     request: Request, station_id: StationId, session: SessionDep, day: Day = None
 ) -> Response:
-    view = cq.station_view(session, station_id=station_id)
-    if view is None:
-        return not_found(request, f"station {station_id}")
-    if day is None:
-        day = units.local_day(view.latest_interval_start or view.station.grid_start)
     try:
-        start, end = units.local_day_bounds(day)
+        found = cq.station_day(session, station_id=station_id, day=day)
     except ValueError:
         return render(request, "error.html", status_code=400, message=f"day: {day} is not a date")
-    rows = cq.intervals(session, station_id=station_id, start=start, end=end)
-    participants = [lease.participant for lease in view.leases]
-    for row in rows:
-        participants += [p.participant for p in row.lines if p.participant not in participants]
-    chart = {
-        "t": [r.report.interval_start for r in rows],
-        "soc": [r.report.soc_bps / 100 for r in rows],
-        "soh": [r.report.soh_bps / 100 for r in rows],
-        "alarms": [r.report.alarm_bits for r in rows],
-        "curtailed_share": [
-            round(100 * r.total_curtailed_wh / r.charged_wh, 2) if r.charged_wh else 0 for r in rows
-        ],
-        "participants": [
-            {
-                "address": p,
-                "charged_kwh": [
-                    sum(x.charged_wh for x in r.lines if x.participant == p) / 1000 for r in rows
-                ],
-                "discharged_kwh": [
-                    sum(x.discharged_wh for x in r.lines if x.participant == p) / 1000 for r in rows
-                ],
-            }
-            for p in participants
-        ],
-    }
+    if found is None:
+        return not_found(request, f"station {station_id}")
     return render(
         request,
         "station.html",
-        view=view,
-        day=day,
-        prev_day=units.local_day(start - 86_400),
-        next_day=units.local_day(end),
-        rows=rows,
-        rejected=cq.rejected_by_root(session, roots=[r.report.readings_root for r in rows]),
-        chart=chart,
+        view=found.view,
+        day=found.day,
+        prev_day=units.local_day(found.start - 86_400),
+        next_day=units.local_day(found.end),
+        rows=found.rows,
+        rejected=cq.rejected_by_root(session, roots=[r.report.readings_root for r in found.rows]),
+        chart=found.chart,
     )
 
 

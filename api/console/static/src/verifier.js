@@ -1,8 +1,8 @@
 // Verify in the browser: trust only the chain (JSON-RPC) and the batch files. The API's JSON
 // answers are never read here; the page gives the contract addresses and what to verify.
-import { Contract, JsonRpcProvider, TypedDataEncoder, getAddress } from "ethers";
+import { Contract, JsonRpcProvider, TypedDataEncoder, getAddress, hexlify, recoverAddress } from "ethers";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { checkBatchFile } from "./batchcheck.js";
+import { checkBatch, parseBatch } from "./batchcheck.js";
 
 const REGISTRY_ABI = [
   "event DeviceRegistered(uint32 indexed deviceId, uint32 indexed stationId, address indexed signer, uint8 kind, uint16 accuracyClassBps, uint64 ratedPowerW, string externalCode)",
@@ -19,20 +19,22 @@ const CREDITS_ABI = [
 ];
 
 export class Verdict {
-  constructor() { this.checks = []; this.failures = []; }
+  constructor() { this.checks = []; this.failures = []; this.failedIn = []; this.shares = []; this.timings = {}; }
   ok(what) { this.checks.push(what); }
-  fail(what) { this.failures.push(what); }
+  /** A failure; `worker`: the index of the worker that found it (null: the page). */
+  fail(what, worker = null) { this.failures.push(what); this.failedIn.push(worker); }
   get passed() { return this.failures.length === 0 && this.checks.length > 0; }
 }
 
 /** Every key a station's devices ever had, with the blocks it was valid in [from, to). */
 async function deviceKeys(registry, stationId) {
-  const registered = await registry.queryFilter(registry.filters.DeviceRegistered(null, stationId), 0);
+  const [registered, changed, deactivated] = await Promise.all([
+    registry.queryFilter(registry.filters.DeviceRegistered(null, stationId), 0),
+    registry.queryFilter(registry.filters.DeviceSignerChanged(), 0),
+    registry.queryFilter(registry.filters.DeviceDeactivated(), 0),
+  ]);
   const ids = new Set(registered.map((e) => e.args.deviceId));
-  const changes = [
-    ...(await registry.queryFilter(registry.filters.DeviceSignerChanged(), 0)),
-    ...(await registry.queryFilter(registry.filters.DeviceDeactivated(), 0)),
-  ].filter((e) => ids.has(e.args.deviceId));
+  const changes = [...changed, ...deactivated].filter((e) => ids.has(e.args.deviceId));
   const timeline = [...registered, ...changes].sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
   const keys = [];
   const current = new Map();
@@ -58,39 +60,110 @@ async function deviceKeys(registry, stationId) {
 /** Oracle sets in order of their change, each read back with oracleSetAt(version). */
 async function oracleSets(registry) {
   const changes = await registry.queryFilter(registry.filters.OracleSetChanged(), 0);
-  const sets = [];
-  for (const e of changes) {
+  const sets = await Promise.all(changes.map(async (e) => {
     const [signers, threshold] = await registry.oracleSetAt(e.args.configVersion);
-    sets.push({
+    return {
       version: Number(e.args.configVersion), block: e.blockNumber,
       signers: signers.map((s) => s.toLowerCase()), threshold: Number(threshold),
-    });
-  }
+    };
+  }));
   return sets.sort((a, b) => a.block - b.block);
 }
 
-/** Runs batch checks in a pool of Web Workers (one per core, at most 8), or in the page. */
-class Pool {
-  constructor(workerUrl) {
-    const cores = Math.min(Math.max(globalThis.navigator?.hardwareConcurrency || 1, 1), 8);
-    this.workers = [];
-    this.waiting = new Map();
+/** How many Web Workers check batches: one per core, at most 8 (config.workers overrides). */
+export function workerCount(config) {
+  const wanted = Number(config.workers) || globalThis.navigator?.hardwareConcurrency || 1;
+  return Math.min(Math.max(Math.floor(wanted), 1), 8);
+}
+
+/**
+ * Checks batch files in a pool of Web Workers, or in the page when there are none. Each batch
+ * goes to the least busy worker as soon as its file is fetched (at most two queued per worker,
+ * so none waits for a message round trip); the file's bytes are transferred, not copied.
+ * `shares[i]` counts the batches worker i checked.
+ */
+export class Pool {
+  constructor(workerUrl, size) {
+    this.slots = [];
+    this.queue = [];
     this.next = 0;
     if (workerUrl && typeof Worker !== "undefined") {
-      for (let i = 0; i < cores; i++) {
-        const w = new Worker(workerUrl, { type: "module" });
-        w.onmessage = (e) => { this.waiting.get(e.data.id)(e.data); this.waiting.delete(e.data.id); };
-        this.workers.push(w);
+      for (let i = 0; i < size; i++) this.#start(workerUrl, i);
+    }
+    this.shares = this.slots.map(() => 0);
+  }
+  #start(workerUrl, index) {
+    const slot = { index, worker: new Worker(workerUrl, { type: "module" }), tasks: new Map() };
+    slot.worker.onmessage = (e) => {
+      const task = slot.tasks.get(e.data.id);
+      slot.tasks.delete(e.data.id);
+      this.shares[index] += 1;
+      task.resolve({ checks: e.data.checks, failures: e.data.failures, worker: index });
+      this.#pump();
+    };
+    slot.worker.onerror = (e) => { // a broken worker fails its batches by name, the others go on
+      e.preventDefault?.();
+      slot.dead = true;
+      for (const task of slot.tasks.values()) {
+        task.resolve({ checks: [], failures: [`${task.job.label}: the checking worker failed (${e.message || "error"})`] });
       }
+      slot.tasks.clear();
+      this.#pump();
+    };
+    this.slots.push(slot);
+  }
+  get size() { return this.slots.length; }
+  /** Check a fetched batch file (its bytes, an ArrayBuffer). */
+  check(job, bytes) {
+    const live = this.slots.filter((s) => !s.dead);
+    if (!live.length) {
+      return new Promise((resolve) => setTimeout(resolve, 0)).then(() => inPage(job, bytes)); // let the page paint
+    }
+    return new Promise((resolve) => { this.queue.push({ id: this.next++, job, bytes, resolve }); this.#pump(); });
+  }
+  #pump() {
+    while (this.queue.length) {
+      const live = this.slots.filter((s) => !s.dead);
+      if (!live.length) {
+        for (const task of this.queue.splice(0)) task.resolve(inPage(task.job, task.bytes));
+        return;
+      }
+      const slot = live.reduce((a, b) => (b.tasks.size < a.tasks.size ? b : a));
+      if (slot.tasks.size >= 2) return;
+      const task = this.queue.shift();
+      slot.tasks.set(task.id, task);
+      slot.worker.postMessage({ id: task.id, job: task.job, bytes: task.bytes }, [task.bytes]);
     }
   }
-  run(job, fetchFn) {
-    if (!this.workers.length) return checkBatchFile(job, fetchFn);
-    const id = this.next++;
-    const worker = this.workers[id % this.workers.length];
-    return new Promise((resolve) => { this.waiting.set(id, resolve); worker.postMessage({ id, job }); });
+  close() { this.slots.forEach((s) => s.worker.terminate()); }
+}
+
+/** The signer of an EIP-712 digest with ethers (pure JavaScript): the page without workers. */
+export function ethersSigner(digest, signature) {
+  return recoverAddress(hexlify(digest), hexlify(signature)).toLowerCase();
+}
+
+function inPage(job, bytes) {
+  let doc;
+  try {
+    doc = parseBatch(bytes);
+  } catch (err) {
+    return { checks: [], failures: [`${job.label}: batch file cannot be read (${err.message})`] };
   }
-  close() { this.workers.forEach((w) => w.terminate()); }
+  return checkBatch(job, doc, ethersSigner);
+}
+
+/** Run fn over items with at most `limit` at a time; results in the order of the items. */
+async function eachLimited(items, limit, fn) {
+  const results = new Array(items.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i], i);
+    }
+  }));
+  return results;
 }
 
 function oracleCheck(report, sets, verdict, label) {
@@ -112,13 +185,33 @@ function oracleCheck(report, sets, verdict, label) {
  */
 export async function verify(target, config, progress = () => {}, fetchFn = globalThis.fetch.bind(globalThis)) {
   const verdict = new Verdict();
-  const provider = new JsonRpcProvider(config.rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1 });
+  const started = Date.now();
+  // The workers start (and compile their WebAssembly) while the chain is read.
+  const pool = new Pool(config.workerUrl, workerCount(config));
+  // JSON-RPC calls made together go out as one batch request.
+  const provider = new JsonRpcProvider(config.rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 50 });
+  try {
+    return await run(target, config, progress, fetchFn, verdict, provider, pool, started);
+  } finally {
+    pool.close();
+    provider.destroy();
+  }
+}
+
+async function run(target, config, progress, fetchFn, verdict, provider, pool, started) {
   const network = await provider._detectNetwork();
   const chainId = Number(network.chainId);
   const registry = new Contract(config.contracts.Registry, REGISTRY_ABI, provider);
   const ledger = new Contract(config.contracts.StorageLedger, LEDGER_ABI, provider);
+  const setsRead = oracleSets(registry);
+  setsRead.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
   let stationId;
   let reports;
+  let keysRead;
+  const readKeys = () => { // as soon as the station is known, beside its reports
+    keysRead = deviceKeys(registry, stationId);
+    keysRead.catch(() => {});
+  };
   if (target.credit !== undefined) {
     const credits = new Contract(config.contracts.CarbonCredits, CREDITS_ABI, provider);
     const [request] = await credits.queryFilter(credits.filters.IssuanceRequested(BigInt(target.credit)), 0);
@@ -127,6 +220,7 @@ export async function verify(target, config, progress = () => {}, fetchFn = glob
       return verdict;
     }
     stationId = Number(request.args.stationId);
+    readKeys();
     const from = Number(request.args.periodStart);
     const to = Number(request.args.periodEnd);
     reports = (await ledger.queryFilter(ledger.filters.ReportAccepted(stationId), 0))
@@ -141,41 +235,56 @@ export async function verify(target, config, progress = () => {}, fetchFn = glob
     }
   } else {
     stationId = Number(target.station);
+    readKeys();
     reports = await ledger.queryFilter(ledger.filters.ReportAccepted(stationId, BigInt(target.intervalStart)), 0);
     if (!reports.length) {
       verdict.fail(`station ${stationId} interval ${target.intervalStart}: no ReportAccepted event on chain ${chainId}`);
       return verdict;
     }
   }
-  const keys = await deviceKeys(registry, stationId);
-  const sets = await oracleSets(registry);
+  // The batch files are fetched while the device keys and oracle sets are still being read.
   const separator = TypedDataEncoder.hashDomain({
     name: "ESSLedger Device", version: "1", chainId, verifyingContract: getAddress(config.contracts.Registry),
   });
   const archive = config.archive.replace(/\/$/, "");
-  progress(0, reports.length, `chain ${chainId}: ${reports.length} reports, ${keys.length} device keys, ${sets.length} oracle sets`);
-  const pool = new Pool(config.workerUrl);
   let done = 0;
-  const results = await Promise.all(reports.map(async (report) => {
+  let announced = false;
+  const results = await eachLimited(reports, 2 * pool.size + 4, async (report) => {
     const root = report.args.readingsRoot;
     const label = `interval ${Number(report.args.intervalStart)} (batch ${root})`;
+    let bytes = null;
+    let unreadable = null;
+    try {
+      const reply = await fetchFn(`${archive}/${root}`);
+      if (!reply.ok) throw new Error(`HTTP ${reply.status}`);
+      bytes = await reply.arrayBuffer();
+    } catch (err) {
+      unreadable = `${label}: batch file cannot be read (${err.message})`;
+    }
+    const keys = await keysRead;
+    if (!announced) {
+      announced = true;
+      verdict.timings.chainMs = Date.now() - started;
+      progress(done, reports.length, `chain ${chainId}: ${reports.length} reports, ${keys.length} device keys`);
+    }
     const block = report.blockNumber;
     const job = {
-      url: `${archive}/${root}`, root, label, separator,
+      root, label, separator,
       readingCount: Number(report.args.readingCount),
       validKeys: keys.filter((k) => k.from <= block && (k.to === null || block < k.to)).map((k) => k.signer),
     };
-    const result = await pool.run(job, fetchFn);
+    const result = unreadable ? { checks: [], failures: [unreadable] } : await pool.check(job, bytes);
     done += 1;
     progress(done, reports.length, label);
     return { report, label, result };
-  }));
-  pool.close();
+  });
+  const sets = await setsRead;
   for (const { report, label, result } of results) {
     result.checks.forEach((c) => verdict.ok(c));
-    result.failures.forEach((f) => verdict.fail(f));
+    result.failures.forEach((f) => verdict.fail(f, result.worker ?? null));
     oracleCheck(report, sets, verdict, label);
   }
-  provider.destroy();
+  verdict.shares = pool.shares;
+  verdict.timings.totalMs = Date.now() - started;
   return verdict;
 }

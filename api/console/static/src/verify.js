@@ -37,10 +37,13 @@ if (form) {
     verdictEl.className = `verdict ${verdict.passed ? "ok" : "bad"}`;
     verdictEl.dataset.passed = String(verdict.passed);
     verdictEl.dataset.seconds = seconds;
+    verdictEl.dataset.shares = (verdict.shares || []).join(","); // batches per worker
+    verdictEl.dataset.chainMs = String(verdict.timings?.chainMs ?? "");
     verdictEl.textContent = `${verdict.passed ? form.dataset.ok : form.dataset.failed} · ${verdict.checks.length} ✓ · ${verdict.failures.length} ✗ · ${seconds} s`;
-    for (const f of verdict.failures) {
+    for (const [i, f] of verdict.failures.entries()) {
       const li = document.createElement("li");
       li.textContent = f;
+      if (verdict.failedIn?.[i] != null) li.dataset.worker = String(verdict.failedIn[i]);
       failures.append(li);
     }
     button.disabled = false;
