@@ -2,7 +2,8 @@
 read route at 16 concurrent clients on loopback, with 1 and 2 worker processes, each route side
 by side with /v1/health in the same run (target: every route >= 40 % of /v1/health's rate).
 Repeated requests are answered from the rendered-answer cache (api/cache.py); the uncached cost
-of the credit trace is measured apart, one client walking every page once.
+of the credit trace is measured apart: one client walking every page once over HTTP, and every
+page built and rendered in this process without HTTP (wall and CPU time, queries per page).
 
 Needs PostgreSQL: ESSL_BENCH_POSTGRES_URL (or ESSL_TEST_POSTGRES_URL); a scratch database is
 created on that server for the run and dropped after. The chain is a throwaway anvil."""
@@ -110,6 +111,46 @@ def _cold(base: str, path: str) -> dict[str, float]:
     }
 
 
+def _build_cost(url: str, archive: Path, token_id: int, rounds: int = 5) -> dict[str, float]:
+    """In this process, no HTTP and no cache: build and render every page of the credit trace
+    `rounds` times, as a cache miss does (wall time and this process's CPU time per page)."""
+    from sqlalchemy import event
+    from sqlmodel import Session
+
+    from api.queries import trace
+
+    engine = create_engine(url)
+    statements = [0]
+    event.listen(
+        engine, "before_cursor_execute", lambda *_: statements.__setitem__(0, statements[0] + 1)
+    )
+    walls: list[float] = []
+    cpus: list[float] = []
+    pages = 1
+    for _ in range(rounds):
+        page = 1
+        while page <= pages:
+            w0, c0 = time.perf_counter(), time.process_time()
+            with Session(engine) as session:
+                built = trace.trace_credit(
+                    session=session, archive=archive, token_id=token_id, page=page, rendered=True
+                )
+                trace.render(built)
+            walls.append(time.perf_counter() - w0)
+            cpus.append(time.process_time() - c0)
+            pages = built.paging.pages if built.paging else 1
+            page += 1
+    engine.dispose()
+    return {
+        "builds": len(walls),
+        "queries_per_build": round(statements[0] / len(walls), 1),
+        "wall_mean_ms": round(sum(walls) / len(walls) * 1000, 1),
+        "wall_max_ms": round(max(walls) * 1000, 1),
+        "cpu_mean_ms": round(sum(cpus) / len(cpus) * 1000, 1),
+        "cpu_max_ms": round(max(cpus) * 1000, 1),
+    }
+
+
 def _serve(workers: int, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     essl = str(Path(sys.executable).parent / "essl")
     command = [essl, "api", "serve", "--no-index", "--port", str(port), "--workers", str(workers)]
@@ -158,6 +199,9 @@ def run(progress: bool = True) -> dict[str, Any]:
             create_all(engine)
             say(f"indexed {index_archived(engine, Path(demo['archive']))} batch files")
             engine.dispose()
+            figures["trace_credit_build"] = _build_cost(
+                url, Path(demo["archive"]), demo["sample_credit_id"]
+            )
             api_settings = ApiSettings()
             actor = Actor(demo_world().regulator.address, frozenset({"regulator"}), 2**40)
             token = make_token(api_settings, actor, ledger.chain_id)
@@ -174,6 +218,7 @@ def run(progress: bool = True) -> dict[str, Any]:
                 proc = _serve(workers, port, env, Path(tmp) / f"api-{workers}.log")
                 try:
                     _wait_up(base, proc)
+                    load_before = round(os.getloadavg()[0], 2)
                     figures[f"workers_{workers}_trace_credit_uncached"] = _cold(
                         base, routes["trace_credit"][0]
                     )
@@ -188,6 +233,11 @@ def run(progress: bool = True) -> dict[str, Any]:
                     figures[f"workers_{workers}_all_routes_meet_target"] = all(
                         r["share_of_health"] >= TARGET_SHARE for r in results.values()
                     )
+                    # the machine's 1-minute load average around the run (other work counts)
+                    figures[f"workers_{workers}_load_1m"] = [
+                        load_before,
+                        round(os.getloadavg()[0], 2),
+                    ]
                 finally:
                     proc.terminate()
                     proc.wait(timeout=20)
