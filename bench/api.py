@@ -68,7 +68,23 @@ def _routes(demo: dict[str, Any], token: str) -> dict[str, tuple[str, dict[str, 
     }
 
 
-async def _load(base: str, path: str, headers: dict[str, str]) -> dict[str, float]:
+def _server_cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) of the server process and its descendants, from /proc."""
+    try:
+        total, todo = 0, [pid]
+        while todo:
+            p = todo.pop()
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+            todo += map(int, Path(f"/proc/{p}/task/{p}/children").read_text().split())
+    except (OSError, ValueError, IndexError):
+        return None
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+async def _load(
+    base: str, path: str, headers: dict[str, str], server_pid: int | None = None
+) -> dict[str, float]:
     limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
         for _ in range(WARMUP):
@@ -83,15 +99,25 @@ async def _load(base: str, path: str, headers: dict[str, str]) -> dict[str, floa
                 latencies.append(time.perf_counter() - t0)
                 reply.raise_for_status()
 
+        cpu0 = _server_cpu_s(server_pid) if server_pid else None
+        client0 = time.process_time()
         started = time.perf_counter()
         await asyncio.gather(*(one_client() for _ in range(CLIENTS)))
         elapsed = time.perf_counter() - started
+        client_cpu = time.process_time() - client0
+        cpu1 = _server_cpu_s(server_pid) if server_pid else None
     latencies.sort()
-    return {
+    figures = {
         "rps": round(len(latencies) / elapsed, 1),
         "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1),
         "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 1),
+        # CPU per request, apart from the machine's load: the load generator's own, and the
+        # server's (all its processes) where /proc tells
+        "client_cpu_ms": round(client_cpu / len(latencies) * 1000, 2),
     }
+    if cpu0 is not None and cpu1 is not None:
+        figures["server_cpu_ms"] = round((cpu1 - cpu0) / len(latencies) * 1000, 2)
+    return figures
 
 
 def _cold(base: str, path: str) -> dict[str, float]:
@@ -224,7 +250,7 @@ def run(progress: bool = True) -> dict[str, Any]:
                     )
                     results = {}
                     for route, (path, headers) in routes.items():
-                        results[route] = asyncio.run(_load(base, path, headers))
+                        results[route] = asyncio.run(_load(base, path, headers, proc.pid))
                         say(f"{workers} worker(s) {route:>14}: {results[route]}")
                     health = results["health"]["rps"]
                     for r in results.values():

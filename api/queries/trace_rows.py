@@ -187,42 +187,7 @@ def batch(
 ) -> BatchPublic:
     """The batch from its indexed leaves (ledger.index.batches), indexing its archived file
     on first use; `available` only when the file is archived and reproduces its root."""
-    indexed = index_batch(session, archive, root)
-    available = indexed is not None and indexed.valid
-    result = BatchPublic(
-        root=root, url=f"/v1/batches/{root}", available=available, reading_count=count
-    )
-    if not with_readings or not available:
-        return result
-    leaves = session.exec(
-        select(  # type: ignore[call-overload]  # columns, not ORM objects: many leaves
-            BatchLeafRow.position,
-            BatchLeafRow.leaf,
-            BatchLeafRow.signer,
-            BatchLeafRow.reading_json,
-            BatchLeafRow.proof_json,
-        )
-        .where(BatchLeafRow.root == root)
-        .order_by(col(BatchLeafRow.position))
-    ).all()
-    unknown: dict[str, DevicePublic] = {}
-    readings = []
-    for position, leaf, signer, reading_json, proof_json in leaves:
-        key = signer.lower()
-        device = devices.get(key) or unknown.setdefault(
-            key, DevicePublic(device_id=None, external_code=None, signing_key=signer)
-        )
-        readings.append(
-            ReadingPublic.model_construct(  # the stored values were checked when indexed
-                index=position,
-                reading=json.loads(reading_json),
-                device=device,
-                leaf=leaf,
-                proof=json.loads(proof_json),
-            )
-        )
-    result.readings = readings
-    return result
+    return batches(session, archive, {root: count}, devices, with_readings=with_readings)[root]
 
 
 _LEAF_COLUMNS = (
@@ -283,18 +248,19 @@ def batches(
             key, DevicePublic(device_id=None, external_code=None, signing_key=signer)
         )
 
+    def model(position: int, leaf: str, signer: str, reading: str, proof: str) -> ReadingPublic:
+        return ReadingPublic.model_construct(  # the stored values were checked when indexed
+            index=position,
+            reading=json.loads(reading),
+            device=device_of(signer),
+            leaf=leaf,
+            proof=json.loads(proof),
+        )
+
     if not rendered:
         readings: dict[str, list[ReadingPublic]] = {root: [] for root in available}
         for root, position, leaf, signer, reading_json, proof_json in leaves:
-            readings[root].append(
-                ReadingPublic.model_construct(  # the stored values were checked when indexed
-                    index=position,
-                    reading=json.loads(reading_json),
-                    device=device_of(signer),
-                    leaf=leaf,
-                    proof=json.loads(proof_json),
-                )
-            )
+            readings[root].append(model(position, leaf, signer, reading_json, proof_json))
         for root in available:
             result[root].readings = readings[root]
         return result
@@ -307,13 +273,7 @@ def batches(
             device = rendered_devices[key] = device_of(signer).model_dump_json()
         parts[root].append(
             _reading_json(position, reading_json, device, leaf, proof_json)
-            or ReadingPublic.model_construct(
-                index=position,
-                reading=json.loads(reading_json),
-                device=device_of(signer),
-                leaf=leaf,
-                proof=json.loads(proof_json),
-            ).model_dump_json()
+            or model(position, leaf, signer, reading_json, proof_json).model_dump_json()
         )
     for root in available:
         result[root].readings = []
