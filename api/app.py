@@ -7,7 +7,6 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi import FastAPI
@@ -37,10 +36,8 @@ from api.routers import (
 )
 from api.settings import ApiSettings, get_api_settings
 from ledger.client import Ledger
-from ledger.settlement.period import LOCAL_OFFSET_S
 
 log = logging.getLogger("essl.api")
-CHINA_TZ = timezone(timedelta(seconds=LOCAL_OFFSET_S))  # settlement days are UTC+8 days
 
 
 def indexed_chain_id(engine: Engine) -> int | None:
@@ -52,15 +49,25 @@ def indexed_chain_id(engine: Engine) -> int | None:
 def _scheduler(
     ledger: Ledger, engine: Engine, settings: ApiSettings, leader: Leadership
 ) -> BackgroundScheduler:
-    from api.jobs import settle_yesterday
+    from api.jobs import DailySettlement
     from ledger.index.batches import index_archived
     from ledger.index.indexer import Indexer
 
     indexer = Indexer(ledger, engine)
+    # Settled right after an index pass, in the same leader-only job (never beside it on a
+    # half-indexed day): a process that takes over the lead settles the due day on its first
+    # tick (api.jobs.DailySettlement), which a once-a-day cron in the dead leader never would.
+    daily = (
+        DailySettlement(ledger, engine, hour=settings.settle_hour, minute=settings.settle_minute)
+        if settings.settle_daily
+        else None
+    )
 
     def index() -> None:
         indexer.run_once()
         index_archived(engine, settings.archive_dir)  # batch leaves for fast traces
+        if daily is not None:
+            daily.tick()
 
     scheduler = BackgroundScheduler()
     scheduler.add_job(
@@ -72,18 +79,6 @@ def _scheduler(
         coalesce=True,
         id="indexer",
     )
-    if settings.settle_daily:
-        scheduler.add_job(
-            leader.run,
-            "cron",
-            args=(lambda: settle_yesterday(ledger, engine),),
-            hour=settings.settle_hour,
-            minute=settings.settle_minute,
-            timezone=CHINA_TZ,
-            max_instances=1,
-            coalesce=True,
-            id="daily-settlement",
-        )
     return scheduler
 
 

@@ -4,7 +4,7 @@ reports, 4 batch files, 5 readings with their device and Merkle proof)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from api.models import (
     CURTAILED_WH,
@@ -64,6 +64,8 @@ class BatchPublic(BaseModel):
     available: bool
     reading_count: int
     readings: list[ReadingPublic] | None = None  # depth 5
+    # The readings already rendered as JSON (api.queries.trace_rows.render_trace), never a field.
+    _readings_json: str | None = PrivateAttr(default=None)
 
 
 class CurtailmentPublic(BaseModel):

@@ -2,7 +2,8 @@
 read route at 16 concurrent clients on loopback, with 1 and 2 worker processes, each route side
 by side with /v1/health in the same run (target: every route >= 40 % of /v1/health's rate).
 Repeated requests are answered from the rendered-answer cache (api/cache.py); the uncached cost
-of the credit trace is measured apart, one client walking every page once.
+of the credit trace is measured apart: one client walking every page once over HTTP, and every
+page built and rendered in this process without HTTP (wall and CPU time, queries per page).
 
 Needs PostgreSQL: ESSL_BENCH_POSTGRES_URL (or ESSL_TEST_POSTGRES_URL); a scratch database is
 created on that server for the run and dropped after. The chain is a throwaway anvil."""
@@ -67,7 +68,23 @@ def _routes(demo: dict[str, Any], token: str) -> dict[str, tuple[str, dict[str, 
     }
 
 
-async def _load(base: str, path: str, headers: dict[str, str]) -> dict[str, float]:
+def _server_cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) of the server process and its descendants, from /proc."""
+    try:
+        total, todo = 0, [pid]
+        while todo:
+            p = todo.pop()
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+            todo += map(int, Path(f"/proc/{p}/task/{p}/children").read_text().split())
+    except (OSError, ValueError, IndexError):
+        return None
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+async def _load(
+    base: str, path: str, headers: dict[str, str], server_pid: int | None = None
+) -> dict[str, float]:
     limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
         for _ in range(WARMUP):
@@ -82,15 +99,25 @@ async def _load(base: str, path: str, headers: dict[str, str]) -> dict[str, floa
                 latencies.append(time.perf_counter() - t0)
                 reply.raise_for_status()
 
+        cpu0 = _server_cpu_s(server_pid) if server_pid else None
+        client0 = time.process_time()
         started = time.perf_counter()
         await asyncio.gather(*(one_client() for _ in range(CLIENTS)))
         elapsed = time.perf_counter() - started
+        client_cpu = time.process_time() - client0
+        cpu1 = _server_cpu_s(server_pid) if server_pid else None
     latencies.sort()
-    return {
+    figures = {
         "rps": round(len(latencies) / elapsed, 1),
         "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1),
         "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 1),
+        # CPU per request, apart from the machine's load: the load generator's own, and the
+        # server's (all its processes) where /proc tells
+        "client_cpu_ms": round(client_cpu / len(latencies) * 1000, 2),
     }
+    if cpu0 is not None and cpu1 is not None:
+        figures["server_cpu_ms"] = round((cpu1 - cpu0) / len(latencies) * 1000, 2)
+    return figures
 
 
 def _cold(base: str, path: str) -> dict[str, float]:
@@ -107,6 +134,46 @@ def _cold(base: str, path: str) -> dict[str, float]:
         "p50_ms": round(times[len(times) // 2] * 1000, 1),
         "max_ms": round(times[-1] * 1000, 1),
         "mean_ms": round(sum(times) / len(times) * 1000, 1),
+    }
+
+
+def _build_cost(url: str, archive: Path, token_id: int, rounds: int = 5) -> dict[str, float]:
+    """In this process, no HTTP and no cache: build and render every page of the credit trace
+    `rounds` times, as a cache miss does (wall time and this process's CPU time per page)."""
+    from sqlalchemy import event
+    from sqlmodel import Session
+
+    from api.queries import trace
+
+    engine = create_engine(url)
+    statements = [0]
+    event.listen(
+        engine, "before_cursor_execute", lambda *_: statements.__setitem__(0, statements[0] + 1)
+    )
+    walls: list[float] = []
+    cpus: list[float] = []
+    pages = 1
+    for _ in range(rounds):
+        page = 1
+        while page <= pages:
+            w0, c0 = time.perf_counter(), time.process_time()
+            with Session(engine) as session:
+                built = trace.trace_credit(
+                    session=session, archive=archive, token_id=token_id, page=page, rendered=True
+                )
+                trace.render(built)
+            walls.append(time.perf_counter() - w0)
+            cpus.append(time.process_time() - c0)
+            pages = built.paging.pages if built.paging else 1
+            page += 1
+    engine.dispose()
+    return {
+        "builds": len(walls),
+        "queries_per_build": round(statements[0] / len(walls), 1),
+        "wall_mean_ms": round(sum(walls) / len(walls) * 1000, 1),
+        "wall_max_ms": round(max(walls) * 1000, 1),
+        "cpu_mean_ms": round(sum(cpus) / len(cpus) * 1000, 1),
+        "cpu_max_ms": round(max(cpus) * 1000, 1),
     }
 
 
@@ -158,6 +225,9 @@ def run(progress: bool = True) -> dict[str, Any]:
             create_all(engine)
             say(f"indexed {index_archived(engine, Path(demo['archive']))} batch files")
             engine.dispose()
+            figures["trace_credit_build"] = _build_cost(
+                url, Path(demo["archive"]), demo["sample_credit_id"]
+            )
             api_settings = ApiSettings()
             actor = Actor(demo_world().regulator.address, frozenset({"regulator"}), 2**40)
             token = make_token(api_settings, actor, ledger.chain_id)
@@ -174,12 +244,13 @@ def run(progress: bool = True) -> dict[str, Any]:
                 proc = _serve(workers, port, env, Path(tmp) / f"api-{workers}.log")
                 try:
                     _wait_up(base, proc)
+                    load_before = round(os.getloadavg()[0], 2)
                     figures[f"workers_{workers}_trace_credit_uncached"] = _cold(
                         base, routes["trace_credit"][0]
                     )
                     results = {}
                     for route, (path, headers) in routes.items():
-                        results[route] = asyncio.run(_load(base, path, headers))
+                        results[route] = asyncio.run(_load(base, path, headers, proc.pid))
                         say(f"{workers} worker(s) {route:>14}: {results[route]}")
                     health = results["health"]["rps"]
                     for r in results.values():
@@ -188,6 +259,11 @@ def run(progress: bool = True) -> dict[str, Any]:
                     figures[f"workers_{workers}_all_routes_meet_target"] = all(
                         r["share_of_health"] >= TARGET_SHARE for r in results.values()
                     )
+                    # the machine's 1-minute load average around the run (other work counts)
+                    figures[f"workers_{workers}_load_1m"] = [
+                        load_before,
+                        round(os.getloadavg()[0], 2),
+                    ]
                 finally:
                     proc.terminate()
                     proc.wait(timeout=20)

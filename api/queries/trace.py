@@ -14,7 +14,13 @@ from api.auth import Actor
 from api.errors import InvalidParameter, NotFound
 from api.queries.credits import credit_record
 from api.queries.settlements import check_period, get_own_line
-from api.queries.trace_rows import avoided_account, interval_rows, intervals, paging
+from api.queries.trace_rows import (
+    avoided_account,
+    interval_rows,
+    intervals,
+    paging,
+    render_trace,
+)
 from api.trace_models import (
     AccountTracePublic,
     AnchorPublic,
@@ -51,7 +57,9 @@ def trace_credit(
     summary: bool = False,
     page: int = 1,
     page_size: int = 4,
+    rendered: bool = False,
 ) -> CreditTracePublic:
+    """The credit's trace; with `rendered`, the readings are kept as JSON for `render`."""
     record = credit_record(session, token_id)
     depth = effective_depth(depth, summary, page_size)
     moves = session.exec(
@@ -87,8 +95,19 @@ def trace_credit(
     if depth >= 3:
         trace.paging = paging(len(rows), page, page_size)
         chunk = rows[(page - 1) * page_size : page * page_size]
-        trace.intervals = intervals(session, chunk, depth=depth, archive=archive)
+        trace.intervals = intervals(session, chunk, depth=depth, archive=archive, rendered=rendered)
     return trace
+
+
+def render(trace: CreditTracePublic | AccountTracePublic) -> bytes:
+    """The JSON of a trace built with `rendered=True`: byte for byte what `model_dump_json`
+    gives for the same trace built with the readings as models, without building them."""
+    in_order = [
+        i.batch
+        for i in trace.intervals or []
+        if i.batch is not None and i.batch.readings is not None
+    ]
+    return render_trace(trace, in_order)
 
 
 def trace_account(
@@ -103,8 +122,10 @@ def trace_account(
     summary: bool = False,
     page: int = 1,
     page_size: int = 4,
+    rendered: bool = False,
 ) -> AccountTracePublic:
-    """A participant's energy and avoided-emission account at a station over [from, to)."""
+    """A participant's energy and avoided-emission account at a station over [from, to);
+    `rendered` as for trace_credit."""
     depth = effective_depth(depth, summary, page_size)
     rows = interval_rows(session, station_id, address, start_from=period_from, start_to=period_to)
     if not rows:
@@ -120,7 +141,7 @@ def trace_account(
     if depth >= 3:
         trace.paging = paging(len(rows), page, page_size)
         chunk = rows[(page - 1) * page_size : page * page_size]
-        trace.intervals = intervals(session, chunk, depth=depth, archive=archive)
+        trace.intervals = intervals(session, chunk, depth=depth, archive=archive, rendered=rendered)
     return trace
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pydantic import BaseModel
 from sqlalchemy import BigInteger, literal
 from sqlmodel import Session, col, func, select
 
@@ -18,7 +19,7 @@ from api.trace_models import (
     PagePublic,
     ReadingPublic,
 )
-from ledger.index.batches import BatchLeafRow, index_batch
+from ledger.index.batches import BatchFileRow, BatchLeafRow, index_batch
 from ledger.index.tables import (
     CurtailmentRow,
     DeviceKeyRow,
@@ -118,8 +119,23 @@ def intervals(
     *,
     depth: int,
     archive: Path,
+    rendered: bool = False,
 ) -> list[IntervalTracePublic]:
+    """The page's interval reports; at depth 4 their batch files, at depth 5 with the readings
+    (`rendered`: as JSON kept beside each batch for `render_trace`, not as models)."""
     devices = device_directory(session) if depth >= 5 else {}
+    found = (
+        batches(
+            session,
+            archive,
+            {r.readings_root: r.reading_count for _, r, _ in rows},
+            devices,
+            with_readings=depth >= 5,
+            rendered=rendered,
+        )
+        if depth >= 4
+        else {}
+    )
     out = []
     for p, r, c in rows:
         item = IntervalTracePublic(
@@ -145,9 +161,7 @@ def intervals(
             else None,
         )
         if depth >= 4:
-            item.batch = batch(
-                session, archive, r.readings_root, r.reading_count, devices, depth >= 5
-            )
+            item.batch = found[r.readings_root]
         out.append(item)
     return out
 
@@ -173,39 +187,126 @@ def batch(
 ) -> BatchPublic:
     """The batch from its indexed leaves (ledger.index.batches), indexing its archived file
     on first use; `available` only when the file is archived and reproduces its root."""
-    indexed = index_batch(session, archive, root)
-    available = indexed is not None and indexed.valid
-    result = BatchPublic(
-        root=root, url=f"/v1/batches/{root}", available=available, reading_count=count
-    )
+    return batches(session, archive, {root: count}, devices, with_readings=with_readings)[root]
+
+
+_LEAF_COLUMNS = (
+    BatchLeafRow.root,
+    BatchLeafRow.position,
+    BatchLeafRow.leaf,
+    BatchLeafRow.signer,
+    BatchLeafRow.reading_json,
+    BatchLeafRow.proof_json,
+)
+
+
+def batches(
+    session: Session,
+    archive: Path,
+    counts: dict[str, int],
+    devices: dict[str, DevicePublic],
+    *,
+    with_readings: bool,
+    rendered: bool = False,
+) -> dict[str, BatchPublic]:
+    """`batch` for several roots (root -> reading count) in two queries: their indexed files,
+    then the leaves of all the available ones (a file not indexed yet is indexed first). With
+    `rendered`, each batch's readings are kept as JSON (`_readings_json`) and `readings` is
+    an empty list standing in for them."""
+    roots = sorted(counts)
+    files = {
+        f.root: f
+        for f in session.exec(select(BatchFileRow).where(col(BatchFileRow.root).in_(roots))).all()
+    }
+    for root in roots:
+        if root not in files:
+            indexed = index_batch(session, archive, root)
+            if indexed is not None:
+                files[root] = indexed
+    result = {
+        root: BatchPublic(
+            root=root,
+            url=f"/v1/batches/{root}",
+            available=root in files and files[root].valid,
+            reading_count=counts[root],
+        )
+        for root in roots
+    }
+    available = [root for root in roots if result[root].available]
     if not with_readings or not available:
         return result
     leaves = session.exec(
-        select(  # type: ignore[call-overload]  # columns, not ORM objects: many leaves
-            BatchLeafRow.position,
-            BatchLeafRow.leaf,
-            BatchLeafRow.signer,
-            BatchLeafRow.reading_json,
-            BatchLeafRow.proof_json,
-        )
-        .where(BatchLeafRow.root == root)
-        .order_by(col(BatchLeafRow.position))
+        select(*_LEAF_COLUMNS)  # type: ignore[call-overload]  # columns, not ORM objects
+        .where(col(BatchLeafRow.root).in_(available))
+        .order_by(col(BatchLeafRow.root), col(BatchLeafRow.position))
     ).all()
     unknown: dict[str, DevicePublic] = {}
-    readings = []
-    for position, leaf, signer, reading_json, proof_json in leaves:
+
+    def device_of(signer: str) -> DevicePublic:
         key = signer.lower()
-        device = devices.get(key) or unknown.setdefault(
+        return devices.get(key) or unknown.setdefault(
             key, DevicePublic(device_id=None, external_code=None, signing_key=signer)
         )
-        readings.append(
-            ReadingPublic.model_construct(  # the stored values were checked when indexed
-                index=position,
-                reading=json.loads(reading_json),
-                device=device,
-                leaf=leaf,
-                proof=json.loads(proof_json),
-            )
+
+    def model(position: int, leaf: str, signer: str, reading: str, proof: str) -> ReadingPublic:
+        return ReadingPublic.model_construct(  # the stored values were checked when indexed
+            index=position,
+            reading=json.loads(reading),
+            device=device_of(signer),
+            leaf=leaf,
+            proof=json.loads(proof),
         )
-    result.readings = readings
+
+    if not rendered:
+        readings: dict[str, list[ReadingPublic]] = {root: [] for root in available}
+        for root, position, leaf, signer, reading_json, proof_json in leaves:
+            readings[root].append(model(position, leaf, signer, reading_json, proof_json))
+        for root in available:
+            result[root].readings = readings[root]
+        return result
+    rendered_devices: dict[str, str] = {}
+    parts: dict[str, list[str]] = {root: [] for root in available}
+    for root, position, leaf, signer, reading_json, proof_json in leaves:
+        key = signer.lower()
+        device = rendered_devices.get(key)
+        if device is None:
+            device = rendered_devices[key] = device_of(signer).model_dump_json()
+        parts[root].append(
+            _reading_json(position, reading_json, device, leaf, proof_json)
+            or model(position, leaf, signer, reading_json, proof_json).model_dump_json()
+        )
+    for root in available:
+        result[root].readings = []
+        result[root]._readings_json = ",".join(parts[root])
     return result
+
+
+def _reading_json(position: int, reading: str, device: str, leaf: str, proof: str) -> str | None:
+    """One ReadingPublic as its model would render it, from the stored JSON: the reading is
+    stored compact, the proof with ", " between hex strings. None (render the model instead)
+    for anything but plain ASCII hex and compact JSON."""
+    if not (reading.isascii() and leaf.isascii() and proof.isascii()) or '"' in leaf:
+        return None
+    if "\\" in reading or ": " in reading:
+        return None
+    return (
+        f'{{"index":{position},"reading":{reading},"device":{device},'
+        f'"leaf":"{leaf}","proof":{proof.replace(", ", ",")}}}'
+    )
+
+
+_PLACEHOLDER = '"readings":[]'
+
+
+def render_trace(trace: BaseModel, batches_in_order: list[BatchPublic]) -> bytes:
+    """`trace` as JSON with each batch's kept readings put in place of its empty list:
+    the same bytes `model_dump_json` gives with the readings as models."""
+    body = trace.model_dump_json()
+    pieces = body.split(_PLACEHOLDER)
+    if len(pieces) != len(batches_in_order) + 1:
+        raise AssertionError("a rendered trace lost track of its readings")
+    out = [pieces[0]]
+    for batch_, piece in zip(batches_in_order, pieces[1:], strict=True):
+        out.append(f'"readings":[{batch_._readings_json}]')
+        out.append(piece)
+    return "".join(out).encode()

@@ -58,14 +58,17 @@ def trace_credit(
     return cache.json(
         session,
         ("trace_credit", token_id, depth, summary, page, page_size),
-        lambda: trace.trace_credit(
-            session=session,
-            archive=settings.archive_dir,
-            token_id=token_id,
-            depth=depth,
-            summary=summary,
-            page=page,
-            page_size=page_size,
+        lambda: trace.render(
+            trace.trace_credit(
+                session=session,
+                archive=settings.archive_dir,
+                token_id=token_id,
+                depth=depth,
+                summary=summary,
+                page=page,
+                page_size=page_size,
+                rendered=True,
+            )
         ),
     )
 
@@ -89,17 +92,20 @@ def trace_account(
     return cache.json(
         session,
         (*key, page, page_size),
-        lambda: trace.trace_account(
-            session=session,
-            archive=settings.archive_dir,
-            address=address,
-            station_id=station_id,
-            period_from=period_from,
-            period_to=period_to,
-            depth=depth,
-            summary=summary,
-            page=page,
-            page_size=page_size,
+        lambda: trace.render(
+            trace.trace_account(
+                session=session,
+                archive=settings.archive_dir,
+                address=address,
+                station_id=station_id,
+                period_from=period_from,
+                period_to=period_to,
+                depth=depth,
+                summary=summary,
+                page=page,
+                page_size=page_size,
+                rendered=True,
+            )
         ),
     )
 

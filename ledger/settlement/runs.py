@@ -15,7 +15,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from ledger.client import Ledger
-from ledger.index.tables import SettlementStatementDocument, SettlementTermsDocument
+from ledger.index.tables import (
+    SettlementAnchorRow,
+    SettlementStatementDocument,
+    SettlementTermsDocument,
+)
 from ledger.settlement.anchor import SettlementAnchorClient, StatementState
 from ledger.settlement.engine import settle
 from ledger.settlement.errors import IncompleteData, NoTermsInForce, StatementIsFinal
@@ -169,9 +173,12 @@ def settle_and_anchor(
             same = onchain.lines_root == statement.root
             if same and onchain.state in (StatementState.PENDING, StatementState.FINAL):
                 existing = session.get(SettlementStatementDocument, (station_id, period, latest))
-                tx = existing.anchor_tx if existing is not None else ""
-                if existing is None:
+                if existing is None:  # anchored by a run that stopped before recording it
+                    indexed = session.get(SettlementAnchorRow, (station_id, period, latest))
+                    tx = indexed.tx_hash if indexed is not None else ""
                     store_statement(session, statement, period, latest, tx)
+                else:
+                    tx = existing.anchor_tx
                 return AnchoredRun(station_id, period, latest, 0, statement, tx, reused=True)
             if onchain.state == StatementState.FINAL:
                 raise StatementIsFinal(station_id, period, latest)
