@@ -53,6 +53,12 @@ class LinePublic(AmountsBase):
     participant: str
     line_hash: str
     response: ResponseName | Literal["none"] = "none"
+    reason: str | None = Field(
+        default=None,
+        description="A disputed line: the text of the dispute's reason when it is known (kept "
+        "by whoever sent the dispute) and its keccak256 equals the on-chain reason hash; null "
+        "otherwise.",
+    )
 
 
 class TotalsPublic(AmountsBase):

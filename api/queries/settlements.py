@@ -5,6 +5,8 @@ handler in api.errors."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from web3 import Web3
@@ -33,13 +35,13 @@ from ledger.index.tables import (
     SettlementTransitionRow,
     StationRow,
 )
+from ledger.reasons import reason_hash, reason_texts, record_reason
 from ledger.settlement import Statement
 from ledger.settlement.anchor import (
     Response,
     SettlementAnchorClient,
     StatementState,
     line_response,
-    reason_hash,
 )
 from ledger.settlement.period import period_day
 from ledger.settlement.runs import settle_and_anchor, stored_statement
@@ -80,22 +82,34 @@ def _state(
     return "pending" if anchored is not None else "unknown"
 
 
-def _responses(session: Session, station_id: int, period: int, version: int) -> dict[str, int]:
+@dataclass(frozen=True)
+class _Responses:
+    kinds: dict[str, int]  # participant -> Response value
+    reasons: dict[str, str]  # participant -> the known text of its dispute's reason hash
+
+
+def _responses(session: Session, station_id: int, period: int, version: int) -> _Responses:
     rows = session.exec(
         select(SettlementResponseRow)
         .where(SettlementResponseRow.station_id == station_id)
         .where(SettlementResponseRow.period == period)
         .where(SettlementResponseRow.version == version)
     ).all()
-    return {r.participant: r.response for r in rows}
+    disputed = {r.participant: r.reason_hash for r in rows if r.response == Response.DISPUTED}
+    texts = reason_texts(session, disputed.values())
+    return _Responses(
+        {r.participant: r.response for r in rows},
+        {who: texts[h] for who, h in disputed.items() if h in texts},
+    )
 
 
-def _line(line: Line, responses: dict[str, int]) -> LinePublic:
+def _line(line: Line, responses: _Responses) -> LinePublic:
     return LinePublic.model_validate(
         {
             **line.to_dict(),
             "line_hash": "0x" + line.line_hash.hex(),
-            "response": RESPONSE_NAMES.get(responses.get(line.participant, 0), "none"),
+            "response": RESPONSE_NAMES.get(responses.kinds.get(line.participant, 0), "none"),
+            "reason": responses.reasons.get(line.participant),
         }
     )
 
@@ -231,7 +245,8 @@ def relay_response(
     kind: Response,
 ) -> ResponsePublic:
     """Relay the caller's EIP-712 `LineResponse` on-chain: acknowledged (reasonHash 0) or
-    disputed (reasonHash = keccak256(reason), the reason from a DisputeRequest)."""
+    disputed (reasonHash = keccak256(reason), the reason from a DisputeRequest, whose text is
+    kept in `reason_texts` once the signature is checked)."""
     version, signature_deadline, signature = (
         signed.version,
         signed.signature_deadline,
@@ -263,6 +278,8 @@ def relay_response(
         raise Forbidden(f"not a valid signature ({exc})") from exc
     if signer != actor.address:
         raise Forbidden(f"the {kind.name.lower()} message was signed by {signer}, not by you")
+    if reason is not None:  # kept before sending, so a relayed hash never lacks its text
+        record_reason(session, reason)
     tx_hash = anchor.relay(statement, response, kind, raw)
     return ResponsePublic(
         station_id=station_id,
