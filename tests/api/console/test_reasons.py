@@ -39,9 +39,7 @@ def _context(browser: Any, demo: Demo) -> tuple[Any, Any, list[str]]:
     return context, page, errors
 
 
-def test_a_relayed_dispute_shows_its_reason_text_to_the_regulator(
-    browser: Any, demo: Demo
-) -> None:
+def test_a_relayed_dispute_shows_its_reason_text_to_the_regulator(browser: Any, demo: Demo) -> None:
     world = demo_world()
     station, period = demo.result["stations"][0], demo.result["settlement"]["period"]
     engine = make_engine(demo.result["database_url"])
