@@ -53,6 +53,11 @@ class LinePublic(AmountsBase):
     participant: str
     line_hash: str
     response: ResponseName | Literal["none"] = "none"
+
+
+class StatementLinePublic(LinePublic):
+    """A line in the operator / regulator view, with the dispute's reason in words."""
+
     reason: str | None = Field(
         default=None,
         description="A disputed line: the text of the dispute's reason when it is known (kept "
@@ -93,7 +98,7 @@ class StatementHeader(BaseModel):
 class StatementPublic(StatementHeader):
     """Operator / regulator view: every line and the totals."""
 
-    lines: list[LinePublic]
+    lines: list[StatementLinePublic]
     totals: TotalsPublic
 
 

@@ -23,6 +23,7 @@ from api.settlement_models import (
     ResponseRequest,
     SettlementRunPublic,
     StatementHeader,
+    StatementLinePublic,
     StatementPublic,
     StateName,
     TotalsPublic,
@@ -109,8 +110,14 @@ def _line(line: Line, responses: _Responses) -> LinePublic:
             **line.to_dict(),
             "line_hash": "0x" + line.line_hash.hex(),
             "response": RESPONSE_NAMES.get(responses.kinds.get(line.participant, 0), "none"),
-            "reason": responses.reasons.get(line.participant),
         }
+    )
+
+
+def _statement_line(line: Line, responses: _Responses) -> StatementLinePublic:
+    """The operator / regulator view of a line: also the dispute's reason text, if known."""
+    return StatementLinePublic(
+        **_line(line, responses).model_dump(), reason=responses.reasons.get(line.participant)
     )
 
 
@@ -182,7 +189,7 @@ def get_statement(
     if wanted is None:
         return StatementPublic(
             **header.model_dump(),
-            lines=[_line(ln, responses) for ln in statement.lines],
+            lines=[_statement_line(ln, responses) for ln in statement.lines],
             totals=TotalsPublic.model_validate(statement.totals.to_dict()),
         )
     try:
