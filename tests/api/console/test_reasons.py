@@ -4,20 +4,18 @@ operators' page and in the statement JSON; a text altered in the database is not
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from devnet.settlement_demo import demo_terms
 from devnet.world import DAY_START, demo_world
 from ledger.db import make_engine
 from ledger.index.indexer import Indexer
-from ledger.index.tables import ReasonText, SettlementTermsDocument
+from ledger.index.tables import ReasonText
 from ledger.reasons import reason_hash, record_reason
 from ledger.settlement.anchor import Response, SettlementAnchorClient
-from ledger.settlement.runs import ensure_terms, settle_and_anchor
+from ledger.settlement.period import essl_period
+from ledger.settlement.runs import settle_and_anchor
 from tests.api.console.conftest import Demo
 from tests.api.console.test_participant import sign_in
 
@@ -41,23 +39,13 @@ def _context(browser: Any, demo: Demo) -> tuple[Any, Any, list[str]]:
 
 def test_a_relayed_dispute_shows_its_reason_text_to_the_regulator(browser: Any, demo: Demo) -> None:
     world = demo_world()
-    station, period = demo.result["stations"][0], demo.result["settlement"]["period"]
+    station = demo.result["stations"][0]
+    # A day of its own (no other test settles it): only the leases settle, every line open.
+    period = essl_period(DAY_START + 3 * 86_400)
     engine = make_engine(demo.result["database_url"])
-    # A fresh version of the day (new terms version, new throughput price), so every line is
-    # open whatever the other tests answered before.
-    with Session(engine) as session:
-        latest = session.exec(
-            select(func.max(SettlementTermsDocument.version)).where(
-                SettlementTermsDocument.station_id == station
-            )
-        ).one()
-    number = int(latest or 0) + 1
-    terms = replace(
-        demo_terms(DAY_START), version=number, throughput_price_per_kwh=3_000 + 70 * number
-    )
     operator = demo.ledger.as_account(world.station_operator)
-    ensure_terms(operator, engine, station, terms)
-    run = settle_and_anchor(operator, engine, station, period, terms=terms, allow_partial=True)
+    run = settle_and_anchor(operator, engine, station, period, allow_partial=True)
+    assert run.version == 1
     Indexer(demo.ledger, engine).run_once()
     disputer = world.participants[2]
 
