@@ -16,10 +16,12 @@ from ledger.reasons import reason_hash, record_reason
 from ledger.settlement.anchor import Response, SettlementAnchorClient
 from ledger.settlement.period import essl_period
 from ledger.settlement.runs import settle_and_anchor
-from tests.api.console.conftest import Demo
+from tests.api.console.conftest import SCREENSHOTS, Demo, screenshot
 from tests.api.console.test_participant import sign_in
 
-REASON = '放电计量 <b>13:45</b> & "14:00" 缺失 -- meter 2 counted twice'
+# Markup, quotes and multi-byte UTF-8 (CJK text is in the CLI's and ledger.reasons' tests; the
+# docs' screenshots have no CJK font).
+REASON = 'meter 2 counted <b>13:45</b> & "14:00" twice – Δ 1,250 Wh'
 
 STATEMENT_JSON = """async ([station, period, version]) => {
   const reply = await fetch(`/v1/settlements/${station}/${period}?version=${version}`,
@@ -30,6 +32,8 @@ STATEMENT_JSON = """async ([station, period, version]) => {
 
 def _context(browser: Any, demo: Demo) -> tuple[Any, Any, list[str]]:
     context = browser.new_context(base_url=demo.base)
+    if SCREENSHOTS:  # the pictures go into English docs
+        context.add_cookies([{"name": "essl_lang", "value": "en", "url": demo.base}])
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -99,6 +103,8 @@ def test_a_relayed_dispute_shows_its_reason_text_to_the_regulator(browser: Any, 
     assert cell.locator(".reason b").count() == 0  # escaped, not markup
     assert "0x" + onchain_hash.hex() in (cell.get_attribute("title") or "")
     assert line_reason() == REASON
+    page.locator(statement).scroll_into_view_if_needed()
+    screenshot(page, "operator-reasons")
 
     # Altered in the database: the hash no longer matches, so no text is shown.
     with Session(engine) as session:
