@@ -55,6 +55,17 @@ class LinePublic(AmountsBase):
     response: ResponseName | Literal["none"] = "none"
 
 
+class StatementLinePublic(LinePublic):
+    """A line in the operator / regulator view, with the dispute's reason in words."""
+
+    reason: str | None = Field(
+        default=None,
+        description="A disputed line: the text of the dispute's reason when it is known (kept "
+        "by whoever sent the dispute) and its keccak256 equals the on-chain reason hash; null "
+        "otherwise.",
+    )
+
+
 class TotalsPublic(AmountsBase):
     pass
 
@@ -87,7 +98,7 @@ class StatementHeader(BaseModel):
 class StatementPublic(StatementHeader):
     """Operator / regulator view: every line and the totals."""
 
-    lines: list[LinePublic]
+    lines: list[StatementLinePublic]
     totals: TotalsPublic
 
 

@@ -1,6 +1,7 @@
 """The demo's settlement of its simulated day: Qinghai-like terms registered on-chain, the day
 settled from the indexed reports and anchored by the station operator, then four participants
-acknowledge and one disputes, each with its own key. `devnet.demo` calls `settle_demo_day`."""
+acknowledge and one disputes, each with its own key (the dispute's reason text kept in
+`reason_texts`). `devnet.demo` calls `settle_demo_day`."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from sqlalchemy import Engine
 from devnet.world import World
 from ledger.client import Ledger
 from ledger.index.indexer import Indexer
+from ledger.reasons import record_reason
 from ledger.settlement import CallWindow, Terms
-from ledger.settlement.anchor import Response, SettlementAnchorClient, reason_hash
+from ledger.settlement.anchor import Response, SettlementAnchorClient
 from ledger.settlement.period import essl_period
 from ledger.settlement.runs import ensure_terms, settle_and_anchor
 from ledger.settlement.terms import HENAN_PEAK_CAP, QINGHAI_2025_PEAK_PRICE
@@ -72,7 +74,8 @@ def settle_demo_day(
             continue
         own = SettlementAnchorClient(ledger.as_account(participant.account))
         if i == DISPUTER:
-            own.dispute(run.statement, period, run.version, reason_hash(DISPUTE_REASON))
+            digest = record_reason(engine, DISPUTE_REASON)  # the text beside its hash
+            own.dispute(run.statement, period, run.version, digest)
         else:
             own.acknowledge(run.statement, period, run.version)
     Indexer(ledger, engine).run_once()

@@ -349,6 +349,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Approving and rejecting need the verifier role.",
     ),
     "needs_regulator": ("撤销需要监管方角色。", "Revoking needs the regulator role."),
+    "reason_unknown": ("理由原文未记录", "reason text not recorded"),
 }
 
 PASSPORT_STATUS = {

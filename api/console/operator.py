@@ -1,5 +1,6 @@
 """The operators' and regulators' page: the oracle's health per station (last interval booked,
-its lag, explicit gaps), the settlement statements with their acknowledgements and disputes,
+its lag, explicit gaps), the settlement statements with their acknowledgements and disputes
+(each with its reason text where recorded),
 and the grid operator's curtailment attestations. Signed in (see participant.py) with a grid
 operator, station operator, regulator or admin role; others get a 403 page."""
 
@@ -29,6 +30,7 @@ from ledger.index.tables import (
     SettlementResponseRow,
     StationRow,
 )
+from ledger.reasons import reason_texts
 
 ROLES = ("grid_operator", "station_operator", "regulator", "admin")
 router = APIRouter(prefix=PREFIX, tags=["console"], include_in_schema=False)
@@ -50,6 +52,7 @@ class StatementView:
     anchor: SettlementAnchorRow
     acknowledged: int
     disputed: list[SettlementResponseRow]
+    reasons: dict[str, str]  # reason hash -> its recorded text, where known and intact
 
 
 def station_health(session: Session, *, now: int) -> list[StationHealth]:
@@ -90,11 +93,13 @@ def statements(session: Session) -> list[StatementView]:
                 SettlementResponseRow.version == a.version,
             )
         ).all()
+        disputed = sorted((r for r in responses if r.response == 2), key=lambda r: r.participant)
         out.append(
             StatementView(
                 a,
                 sum(1 for r in responses if r.response == 1),
-                sorted((r for r in responses if r.response == 2), key=lambda r: r.participant),
+                disputed,
+                reason_texts(session, [r.reason_hash for r in disputed]),
             )
         )
     return out

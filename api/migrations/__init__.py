@@ -1,6 +1,6 @@
 """Schema migrations (alembic) for the tables that cannot be rebuilt from the chain: sign-in
-challenges and the settlement terms and statement documents. The event tables are rebuilt by
-re-indexing, so they are created from the models and never migrated.
+challenges, the settlement terms and statement documents, and the reason texts. The event
+tables are rebuilt by re-indexing, so they are created from the models and never migrated.
 
 `essl db upgrade` (or `upgrade(url)`) brings a database to the newest revision."""
 

@@ -5,6 +5,8 @@ handler in api.errors."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from web3 import Web3
@@ -21,6 +23,7 @@ from api.settlement_models import (
     ResponseRequest,
     SettlementRunPublic,
     StatementHeader,
+    StatementLinePublic,
     StatementPublic,
     StateName,
     TotalsPublic,
@@ -33,13 +36,13 @@ from ledger.index.tables import (
     SettlementTransitionRow,
     StationRow,
 )
+from ledger.reasons import reason_hash, reason_texts, record_reason
 from ledger.settlement import Statement
 from ledger.settlement.anchor import (
     Response,
     SettlementAnchorClient,
     StatementState,
     line_response,
-    reason_hash,
 )
 from ledger.settlement.period import period_day
 from ledger.settlement.runs import settle_and_anchor, stored_statement
@@ -80,23 +83,41 @@ def _state(
     return "pending" if anchored is not None else "unknown"
 
 
-def _responses(session: Session, station_id: int, period: int, version: int) -> dict[str, int]:
+@dataclass(frozen=True)
+class _Responses:
+    kinds: dict[str, int]  # participant -> Response value
+    reasons: dict[str, str]  # participant -> the known text of its dispute's reason hash
+
+
+def _responses(session: Session, station_id: int, period: int, version: int) -> _Responses:
     rows = session.exec(
         select(SettlementResponseRow)
         .where(SettlementResponseRow.station_id == station_id)
         .where(SettlementResponseRow.period == period)
         .where(SettlementResponseRow.version == version)
     ).all()
-    return {r.participant: r.response for r in rows}
+    disputed = {r.participant: r.reason_hash for r in rows if r.response == Response.DISPUTED}
+    texts = reason_texts(session, disputed.values())
+    return _Responses(
+        {r.participant: r.response for r in rows},
+        {who: texts[h] for who, h in disputed.items() if h in texts},
+    )
 
 
-def _line(line: Line, responses: dict[str, int]) -> LinePublic:
+def _line(line: Line, responses: _Responses) -> LinePublic:
     return LinePublic.model_validate(
         {
             **line.to_dict(),
             "line_hash": "0x" + line.line_hash.hex(),
-            "response": RESPONSE_NAMES.get(responses.get(line.participant, 0), "none"),
+            "response": RESPONSE_NAMES.get(responses.kinds.get(line.participant, 0), "none"),
         }
+    )
+
+
+def _statement_line(line: Line, responses: _Responses) -> StatementLinePublic:
+    """The operator / regulator view of a line: also the dispute's reason text, if known."""
+    return StatementLinePublic(
+        **_line(line, responses).model_dump(), reason=responses.reasons.get(line.participant)
     )
 
 
@@ -168,7 +189,7 @@ def get_statement(
     if wanted is None:
         return StatementPublic(
             **header.model_dump(),
-            lines=[_line(ln, responses) for ln in statement.lines],
+            lines=[_statement_line(ln, responses) for ln in statement.lines],
             totals=TotalsPublic.model_validate(statement.totals.to_dict()),
         )
     try:
@@ -231,7 +252,8 @@ def relay_response(
     kind: Response,
 ) -> ResponsePublic:
     """Relay the caller's EIP-712 `LineResponse` on-chain: acknowledged (reasonHash 0) or
-    disputed (reasonHash = keccak256(reason), the reason from a DisputeRequest)."""
+    disputed (reasonHash = keccak256(reason), the reason from a DisputeRequest, whose text is
+    kept in `reason_texts` once the signature is checked)."""
     version, signature_deadline, signature = (
         signed.version,
         signed.signature_deadline,
@@ -263,6 +285,8 @@ def relay_response(
         raise Forbidden(f"not a valid signature ({exc})") from exc
     if signer != actor.address:
         raise Forbidden(f"the {kind.name.lower()} message was signed by {signer}, not by you")
+    if reason is not None:  # kept before sending, so a relayed hash never lacks its text
+        record_reason(session, reason)
     tx_hash = anchor.relay(statement, response, kind, raw)
     return ResponsePublic(
         station_id=station_id,

@@ -5,6 +5,7 @@ and finalize settlement statements. Each write signs with the acting party's own
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -23,8 +24,9 @@ from devnet.commands.common import (
     settings_with,
     signing_ledger,
 )
+from ledger.reasons import reason_hash, record_reason
 from ledger.settlement import Statement, Terms
-from ledger.settlement.anchor import SettlementAnchorClient, StatementState, reason_hash
+from ledger.settlement.anchor import SettlementAnchorClient, StatementState
 
 settle_app = typer.Typer(
     help="Settlement statements (贡献度互认): an operator settles a station's local day from the "
@@ -237,11 +239,18 @@ def dispute(
     keystore: KeystoreOption = None,
     rpc: RpcOption = None,
 ) -> None:
-    """Dispute the statement, proving the signer's own line; the reason's hash goes on-chain."""
+    """Dispute the statement, proving the signer's own line; the reason's hash goes on-chain
+    and its text is kept in the database's reason_texts (ESSL_DATABASE_URL), unless the
+    statement came from --statement without ESSL_DATABASE_URL set."""
     key = period_key(period)
     number, statement = _statement(rpc, station, key, version, statement_file)
     client = SettlementAnchorClient(signing_ledger(rpc, key_env, keystore))
-    digest = reason_hash(reason)
+    if statement_file is None or os.environ.get("ESSL_DATABASE_URL"):
+        engine = _engine(rpc)
+        digest = record_reason(engine, reason)  # kept before sending: never a hash without text
+        engine.dispose()
+    else:
+        digest = reason_hash(reason)
     tx = client.dispute(statement, key, number, digest)
     out.print(
         f"{client.ledger.tx.address} disputed {station}/{key} v{number} "

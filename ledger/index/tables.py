@@ -347,6 +347,18 @@ class SettlementStatementDocument(SQLModel, table=True):
     created_at: int = Field(sa_type=BigInteger)
 
 
+class ReasonText(SQLModel, table=True):
+    """The text behind a reason hash (a dispute's, a rejection's or a revocation's), stored by
+    whoever sent it, content-addressed: `reason_hash` is "0x" + keccak256(UTF-8 text) in lower
+    case. Off-chain (no block_number, not in BLOCK_TABLES): a reorg must not lose it; the chain
+    only ever carries the hash. Readers recompute the hash (ledger.reasons.reason_texts)."""
+
+    __tablename__ = "reason_texts"
+    reason_hash: str = Field(primary_key=True)
+    text: str = Field(sa_type=Text)
+    recorded_at: int = Field(sa_type=BigInteger)
+
+
 BLOCK_TABLES: tuple[type[SQLModel], ...] = (
     ChainEvent,
     StationRow,

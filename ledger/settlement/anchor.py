@@ -17,6 +17,7 @@ from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from ledger.client import Ledger
+from ledger.reasons import reason_hash as reason_hash  # the old import path
 from ledger.settlement.statement import Statement
 from ledger.settlement.terms import Terms
 from ledger.tx import receipt_hash
@@ -162,11 +163,6 @@ def line_response(
         reason_hash=reason_hash,
         signature_deadline=signature_deadline,
     )
-
-
-def reason_hash(reason: str) -> bytes:
-    """keccak256 of the UTF-8 reason text: what goes on-chain with a dispute."""
-    return bytes(Web3.keccak(text=reason))
 
 
 class SettlementAnchorClient:

@@ -23,6 +23,7 @@ from api.settings import ApiSettings
 from devnet.world import DAY_START, World, demo_world
 from ledger.client import Ledger
 from ledger.index.indexer import Indexer
+from ledger.reasons import reason_texts
 from ledger.settlement import verify_line
 from ledger.settlement.anchor import (
     Response,
@@ -329,6 +330,13 @@ def test_acknowledge_and_dispute_are_relayed_on_chain(
     lines = api.get(url, headers=sign_in(api, world.regulator)).json()["lines"]
     responses = {ln["participant"]: ln["response"] for ln in lines}
     assert responses[gen.address] == "acknowledged" and responses[con.address] == "disputed"
+    # the regulator reads the dispute's reason in words; the forged one was never stored
+    reasons = {ln["participant"]: ln["reason"] for ln in lines}
+    assert reasons[con.address] == reason and reasons[gen.address] is None
+    with Session(engine) as session:
+        assert reason_texts(session, [reason_hash("wrong")]) == {}
+    own = api.get(url, headers=con_headers).json()["line"]
+    assert "reason" not in own  # a participant's own line keeps its fields
 
 
 # -- the daily job -----------------------------------------------------------------------------

@@ -7,14 +7,18 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session
 
 from devnet.world import World, demo_world
 from ledger.client import Ledger
 from ledger.db import make_engine
+from ledger.reasons import reason_texts
 from ledger.settings import LedgerSettings
 from ledger.settlement.anchor import Response, SettlementAnchorClient
 from tests.devnet.cli import Essl, essl_group, key_hex
 from tests.settlement_helpers import PERIOD, book_day
+
+REASON = "call energy short: 调峰 13:45–14:00 <missing>"
 
 
 @pytest.fixture
@@ -44,7 +48,7 @@ def run(world: World, anvil_url: str, session_settings: LedgerSettings, tmp_path
 
 
 def test_run_ack_dispute_show_through_the_cli(
-    ledger: Ledger, world: World, station: int, run: Essl
+    ledger: Ledger, world: World, station: int, run: Essl, tmp_path: Path
 ) -> None:
     ran = run("run", str(station), "2026-11-23", "--key-env", "OPERATOR_KEY")
     assert ran.returncode == 0, ran.stderr
@@ -57,7 +61,7 @@ def test_run_ack_dispute_show_through_the_cli(
         str(station),
         str(PERIOD),
         "--reason",
-        "call energy short",
+        REASON,
         "--key-env",
         "CON_KEY",
     )
@@ -67,6 +71,15 @@ def test_run_ack_dispute_show_through_the_cli(
     gen, con = world.participants[0].address, world.participants[3].address
     assert anchor.response_of(station, PERIOD, 1, gen) is Response.ACKNOWLEDGED
     assert anchor.response_of(station, PERIOD, 1, con) is Response.DISPUTED
+    # The text is kept in the database under the hash that went on-chain.
+    (event,) = (
+        ledger.contract("SettlementAnchor")
+        .events.StatementDisputed()
+        .get_logs(argument_filters={"stationId": station, "participant": con}, from_block=0)
+    )
+    onchain_hash = "0x" + bytes(event["args"]["reasonHash"]).hex()
+    with Session(make_engine(f"sqlite:///{tmp_path / 'ledger.sqlite'}")) as session:
+        assert reason_texts(session, [onchain_hash]) == {onchain_hash: REASON}
 
     shown = run("show", str(station), str(PERIOD), "--json")
     assert shown.returncode == 0, shown.stderr
