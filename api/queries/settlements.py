@@ -5,7 +5,7 @@ handler in api.errors."""
 
 from __future__ import annotations
 
-from fastapi.responses import Response
+from fastapi.responses import Response as HttpResponse
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from web3 import Web3
@@ -169,7 +169,7 @@ def rendered_statement(
     period: int,
     version: int | None = None,
     participant: str | None = None,
-) -> Response:
+) -> HttpResponse:
     """get_statement's answer rendered, from the read cache when this view of this document
     was rendered at the current data version. The caller's rights are checked on every request
     first; the key names the view (every line, or the one participant's line it was checked
