@@ -9,7 +9,8 @@ the JSON routes and the console call the same functions.
     credits       get_credit
     factors       list_factor_datasets
     health        get_health
-    settlements   run_settlement, get_statement, get_own_line, statement_csv, relay_response
+    settlements   run_settlement, rendered_statement, get_statement, get_own_line,
+                  statement_csv, relay_response
     trace         trace_credit, trace_account, trace_settlement_line
 
 `rows`, `credit_rows` and `trace_rows` hold the SQL underneath; `access` who may see what."""

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fastapi.responses import Response as HttpResponse
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from web3 import Web3
 
 from api.auth import Actor
+from api.cache import ReadCache
 from api.errors import Forbidden, InvalidParameter, NotFound
 from api.queries.access import sees_all
 from api.settlement_models import (
@@ -163,6 +165,75 @@ def run_settlement(
     )
 
 
+def _view(
+    session: Session, actor: Actor, station_id: int, period: int, participant: str | None
+) -> tuple[bool, str | None]:
+    """(whether the caller sees every line, the one line it asks for or may see: None for all).
+    Forbidden when a participant names anyone else."""
+    everything = sees_all(session=session, actor=actor, station_id=station_id)
+    wanted = Web3.to_checksum_address(participant) if participant else None
+    if not everything and wanted is not None and wanted != actor.address:
+        raise Forbidden(f"{actor.address} may not read the line of {wanted}")
+    check_period(period)
+    if wanted is None and not everything:
+        wanted = actor.address
+    return everything, wanted
+
+
+def rendered_statement(
+    *,
+    session: Session,
+    ledger: Ledger | None,
+    cache: ReadCache,
+    actor: Actor,
+    station_id: int,
+    period: int,
+    version: int | None = None,
+    participant: str | None = None,
+) -> HttpResponse:
+    """get_statement's answer rendered, from the read cache when this view of this document
+    was rendered at the current data version. The caller's rights are checked on every request
+    first; the key names the view (every line, or the one participant's line it was checked
+    for), so an answer is only ever served to a caller allowed that same view. Lines, state
+    (without a chain connection), responses and the station's efficiency come from indexed
+    tables (the cache's version); the document from its version and root; with a chain
+    connection the state is read from the chain per request and is part of the key, and so
+    are the dispute reasons' texts of the full view."""
+    _, wanted = _view(session, actor, station_id, period, participant)
+    number, statement = stored_statement(session, station_id, period, version)
+    onchain = _state(session, ledger, station_id, period, number) if ledger is not None else None
+    # The full view shows the dispute reasons' texts, which are off-chain (not the cache's
+    # version): the texts it would show are part of its key.
+    reasons = (
+        tuple(sorted(_responses(session, station_id, period, number).reasons.items()))
+        if wanted is None
+        else ()
+    )
+    key = (
+        "settlement",
+        station_id,
+        period,
+        number,
+        statement.root,
+        onchain,
+        wanted or "*",
+        reasons,
+    )
+    return cache.json(
+        session,
+        key,
+        lambda: get_statement(
+            session=session,
+            ledger=ledger,
+            actor=actor,
+            station_id=station_id,
+            period=period,
+            version=number,
+            participant=participant,
+        ),
+    )
+
+
 def get_statement(
     *,
     session: Session,
@@ -175,14 +246,8 @@ def get_statement(
 ) -> StatementPublic | OwnLinePublic:
     """Operator / regulator: all lines and totals, or one participant's line with `participant`.
     A participant: its own line, leaf and proof; naming anyone else is Forbidden."""
-    everything = sees_all(session=session, actor=actor, station_id=station_id)
-    wanted = Web3.to_checksum_address(participant) if participant else None
-    if not everything and wanted is not None and wanted != actor.address:
-        raise Forbidden(f"{actor.address} may not read the line of {wanted}")
-    check_period(period)
+    everything, wanted = _view(session, actor, station_id, period, participant)
     number, statement = stored_statement(session, station_id, period, version)
-    if wanted is None and not everything:
-        wanted = actor.address
     state = _state(session, ledger, station_id, period, number)
     responses = _responses(session, station_id, period, number)
     header = _header(session, statement, period, number, state)

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import PlainTextResponse
+from fastapi.responses import Response as HttpResponse
 from sqlmodel import Session
 
 from api.auth import Actor
@@ -19,6 +20,7 @@ from api.deps import (
     OptionalLedgerDep,
     ParticipantQuery,
     PeriodKey,
+    ReadCacheDep,
     SessionDep,
     StatementReaderDep,
     StationId,
@@ -84,14 +86,16 @@ def get_settlement(
     actor: CurrentActor,
     session: SessionDep,
     ledger: OptionalLedgerDep,
+    cache: ReadCacheDep,
     version: VersionQuery = None,
     participant: ParticipantQuery = None,
-) -> StatementPublic | OwnLinePublic:
+) -> HttpResponse:
     """Operator / regulator: all lines and totals, or one participant's line with `participant`.
     A participant: its own line, leaf and proof; naming anyone else is 403."""
-    return settlements.get_statement(
+    return settlements.rendered_statement(
         session=session,
         ledger=ledger,
+        cache=cache,
         actor=actor,
         station_id=station_id,
         period=period,

@@ -8,7 +8,9 @@ replaced (StatementIsFinal)."""
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -192,18 +194,69 @@ def settle_and_anchor(
 # -- reading back ------------------------------------------------------------------------------
 
 
+class ParsedStatements:
+    """Parsed statement documents (with their Merkle trees, built on first use), per process,
+    keyed by (station, period, version, root). A stored version is written once with the root it
+    was anchored under and only ever rewritten with that same root, and the root commits to
+    every line and to the terms the header comes from, so an entry never goes stale. It holds
+    the whole statement: who may see which line is decided per request by the caller."""
+
+    def __init__(self, max_entries: int = 256) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[int, int, int, str], Statement] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, int, int, str]) -> Statement | None:
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None:
+                self._entries.move_to_end(key)
+            return hit
+
+    def put(self, key: tuple[int, int, int, str], statement: Statement) -> None:
+        with self._lock:
+            self._entries[key] = statement
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+PARSED_STATEMENTS = ParsedStatements()
+
+
 def stored_statement(
     session: Session, station_id: int, period: int, version: int | None = None
 ) -> tuple[int, Statement]:
-    """(version, statement) of the given or latest stored version."""
+    """(version, statement) of the given or latest stored version. One round trip (version
+    and root) when the document was parsed before in this process; a second one reads and
+    parses it otherwise."""
+    doc = SettlementStatementDocument
     query = (
-        select(SettlementStatementDocument)
-        .where(SettlementStatementDocument.station_id == station_id)
-        .where(SettlementStatementDocument.period == period)
+        select(doc.version, doc.root)
+        .where(doc.station_id == station_id)
+        .where(doc.period == period)
     )
     if version is not None:
-        query = query.where(SettlementStatementDocument.version == version)
-    row = session.exec(query.order_by(col(SettlementStatementDocument.version).desc())).first()
-    if row is None:
+        query = query.where(doc.version == version)
+    found = session.exec(query.order_by(col(doc.version).desc()).limit(1)).first()
+    if found is None:
         raise StatementNotFound(station_id, period, version)
-    return row.version, Statement.from_json(row.statement_json)
+    number, root = found
+    statement = PARSED_STATEMENTS.get((station_id, period, number, root))
+    if statement is None:
+        text = session.exec(
+            select(doc.statement_json)
+            .where(doc.station_id == station_id)
+            .where(doc.period == period)
+            .where(doc.version == number)
+        ).first()
+        if text is None:
+            raise StatementNotFound(station_id, period, version)
+        statement = Statement.from_json(text)
+        # under the root the document has (it is checked against its lines when parsed)
+        PARSED_STATEMENTS.put((station_id, period, number, _hex(statement.root)), statement)
+    return number, statement

@@ -30,7 +30,7 @@ LEAF_TYPES = ("address", "int256", "bytes32")
 LossSource = Literal["measured", "efficiency"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Line:
     """One participant's statement line. Energy in Wh, money in minor units (fen).
     net = peak_pay - lease_fee - throughput_fee - loss_charge: positive means the station
@@ -53,11 +53,13 @@ class Line:
     loss_charge: int
     net: int
 
-    @property
+    # Both hashes are worked out once per line (a line never changes): a statement read back
+    # from its document builds its tree from the leaves and its lines show the line hashes.
+    @cached_property
     def line_hash(self) -> bytes:
         return bytes(keccak(abi_encode_static(LINE_TYPES, astuple(self))))
 
-    @property
+    @cached_property
     def leaf(self) -> bytes:
         return leaf_hash(LEAF_TYPES, (self.participant, self.net, self.line_hash))
 
