@@ -10,6 +10,7 @@ from devnet.world import World, demo_world, register_world
 from ledger.client import Ledger
 from ledger.index.indexer import Indexer
 from tests.helpers import report, submit
+from tests.settlement_helpers import book_day
 
 MWH = 1_000_000
 
@@ -36,3 +37,22 @@ def indexed(ledger: Ledger, world: World, engine: Engine) -> tuple[Ledger, int]:
 def client(engine: Engine, tmp_path: Path) -> TestClient:
     settings = ApiSettings(archive_dir=tmp_path / "archive", run_indexer=False)
     return TestClient(create_app(settings, engine=engine))
+
+
+@pytest.fixture
+def station(ledger: Ledger, world: World, engine: Engine) -> int:
+    """The demo station with a whole settlement day booked and indexed."""
+    return book_day(ledger, world, engine)
+
+
+@pytest.fixture
+def server(ledger: Ledger, world: World) -> Ledger:
+    """The API's own key: the grid operator (may anchor for any station)."""
+    return ledger.as_account(world.grid_operator)
+
+
+@pytest.fixture
+def api(engine: Engine, server: Ledger, tmp_path: Path, station: int) -> TestClient:
+    """The API over the booked day (modules with other data define their own `api`)."""
+    settings = ApiSettings(archive_dir=tmp_path / "archive", run_indexer=False)
+    return TestClient(create_app(settings, engine=engine, ledger=server))

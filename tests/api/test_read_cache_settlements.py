@@ -7,44 +7,19 @@ and a rewritten document are read, not the cached answer."""
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 from sqlmodel import Session
 
-from api.app import create_app
-from api.settings import ApiSettings
-from devnet.world import World, demo_world
+from devnet.world import World
 from ledger.client import Ledger
 from ledger.index.indexer import Indexer
 from ledger.settlement.anchor import Response
 from ledger.settlement.runs import PARSED_STATEMENTS, store_statement, stored_statement
 from ledger.settlement.statement import Totals
 from tests.api.test_settlements import _response_body, run, sign_in
-from tests.settlement_helpers import PERIOD, book_day
-
-
-@pytest.fixture
-def world() -> World:
-    return demo_world()
-
-
-@pytest.fixture
-def station(ledger: Ledger, world: World, engine: Engine) -> int:
-    return book_day(ledger, world, engine)
-
-
-@pytest.fixture
-def server(ledger: Ledger, world: World) -> Ledger:
-    return ledger.as_account(world.grid_operator)
-
-
-@pytest.fixture
-def api(engine: Engine, server: Ledger, tmp_path: Path, station: int) -> TestClient:
-    settings = ApiSettings(archive_dir=tmp_path / "archive", run_indexer=False)
-    return TestClient(create_app(settings, engine=engine, ledger=server))
+from tests.settlement_helpers import PERIOD
 
 
 def _counting(engine: Engine) -> list[int]:

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
-import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
@@ -17,10 +15,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from api.app import create_app
 from api.jobs import settle_yesterday
-from api.settings import ApiSettings
-from devnet.world import DAY_START, World, demo_world
+from devnet.world import DAY_START, World
 from ledger.client import Ledger
 from ledger.index.indexer import Indexer
 from ledger.reasons import reason_texts
@@ -34,31 +30,9 @@ from ledger.settlement.anchor import (
 )
 from ledger.settlement.runs import stored_statement
 from ledger.settlement.statement import Line
-from tests.settlement_helpers import PERIOD, book_day
+from tests.settlement_helpers import PERIOD
 
 Headers = dict[str, str]
-
-
-@pytest.fixture
-def world() -> World:
-    return demo_world()
-
-
-@pytest.fixture
-def station(ledger: Ledger, world: World, engine: Engine) -> int:
-    return book_day(ledger, world, engine)
-
-
-@pytest.fixture
-def server(ledger: Ledger, world: World) -> Ledger:
-    """The API's own key: the grid operator (may anchor for any station)."""
-    return ledger.as_account(world.grid_operator)
-
-
-@pytest.fixture
-def api(engine: Engine, server: Ledger, tmp_path: Path, station: int) -> TestClient:
-    settings = ApiSettings(archive_dir=tmp_path / "archive", run_indexer=False)
-    return TestClient(create_app(settings, engine=engine, ledger=server))
 
 
 def sign_in(api: TestClient, who: LocalAccount) -> Headers:
