@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import APIRouter, Cookie, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -19,9 +18,9 @@ from sqlmodel import Session, col, select
 from api.console import PREFIX, units
 from api.console import queries as cq
 from api.console.i18n import Translator, pick_lang, translator
-from api.console.participant import signed_in
+from api.console.participant import SignedIn, refusal
 from api.console.routes import chain_config, render
-from api.deps import SessionDep, SettingsDep
+from api.deps import SessionDep
 from api.queries import rows
 from ledger.index.tables import (
     ChainEvent,
@@ -124,19 +123,11 @@ def script_labels(t: Translator) -> dict[str, object]:
 def operator_page(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
-    essl_token: Annotated[str | None, Cookie()] = None,
+    actor: SignedIn,
 ) -> Response:
-    actor = signed_in(request, settings, essl_token)
-    if actor is None:
-        return render(request, "signin.html")
-    if not actor.has(*ROLES):
-        return render(
-            request,
-            "error.html",
-            status_code=403,
-            message=f"{actor.address} holds none of the roles {', '.join(ROLES)}",
-        )
+    if (refused := refusal(request, actor, ROLES)) is not None:
+        return refused
+    assert actor is not None
     health = station_health(session, now=int(time.time()))
     lasts = [h.last_start for h in health if h.last_start is not None]
     return render(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Cookie, Request
+from fastapi import APIRouter, Cookie, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 from sqlmodel import col, select
@@ -28,15 +28,33 @@ class SessionRequest(BaseModel):
     token: str
 
 
-def signed_in(request: Request, settings: SettingsDep, token: str | None) -> Actor | None:
+def signed_in(
+    request: Request, settings: SettingsDep, essl_token: Annotated[str | None, Cookie()] = None
+) -> Actor | None:
     """The visitor's actor from its token cookie; None (the sign-in page) without a valid
     token, or while the API does not know its chain yet (no token can be checked then)."""
-    if not token:
+    if not essl_token:
         return None
     try:
-        return read_token(settings, token, get_chain_id(request))
+        return read_token(settings, essl_token, get_chain_id(request))
     except (Unauthorized, Unavailable):
         return None
+
+
+SignedIn = Annotated[Actor | None, Depends(signed_in)]
+
+
+def refusal(
+    request: Request, actor: Actor | None, roles: tuple[str, ...], *, anonymous_status: int = 200
+) -> Response | None:
+    """What a visitor gets instead of a page for `roles`: the sign-in page without a token, a
+    403 page naming the roles without any of them; None when `actor` may see the page."""
+    if actor is None:
+        return render(request, "signin.html", status_code=anonymous_status)
+    if not actor.has(*roles):
+        message = f"{actor.address} holds none of the roles {', '.join(roles)}"
+        return render(request, "error.html", status_code=403, message=message)
+    return None
 
 
 @router.post("/session")
@@ -70,10 +88,8 @@ def end_session() -> Response:
 def my_page(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
-    essl_token: Annotated[str | None, Cookie()] = None,
+    actor: SignedIn,
 ) -> Response:
-    actor = signed_in(request, settings, essl_token)
     if actor is None:
         return render(request, "signin.html")
     who = actor.address

@@ -5,15 +5,15 @@ for a signed-in visitor with a legitimate interest (EU 2023/1542 Annex XIII)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Cookie, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.console import PREFIX
-from api.console.participant import signed_in
+from api.console.participant import SignedIn
 from api.console.routes import not_found, render
-from api.deps import PassportRef, SessionDep, SettingsDep
+from api.deps import PassportRef, SessionDep
 from api.errors import ApiError
 from api.passport_models import PassportHealthPublic
 from api.queries import passports
@@ -46,14 +46,12 @@ def passport_page(
     request: Request,
     passport: PassportRef,
     session: SessionDep,
-    settings: SettingsDep,
-    essl_token: Annotated[str | None, Cookie()] = None,
+    actor: SignedIn,
 ) -> Response:
     try:
         view = passports.get_passport(session=session, ref=passport)
     except ApiError:
         return not_found(request, f"passport {passport}")
-    actor = signed_in(request, settings, essl_token)
     row = passports.passport_row(session, passport)
     allowed = actor is not None and passports.may_read_health(session=session, actor=actor, row=row)
     health = passports.get_health(session=session, ref=passport) if allowed else None

@@ -6,16 +6,14 @@ page."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Cookie, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.console import PREFIX
 from api.console import queries as cq
-from api.console.participant import signed_in
+from api.console.participant import SignedIn, refusal
 from api.console.routes import chain_config, render
-from api.deps import SessionDep, SettingsDep
+from api.deps import SessionDep
 from api.queries import rows
 from ledger.deploy import GRAMS_PER_CREDIT
 
@@ -27,19 +25,12 @@ router = APIRouter(prefix=PREFIX, tags=["console"], include_in_schema=False)
 def review_page(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
-    essl_token: Annotated[str | None, Cookie()] = None,
+    actor: SignedIn,
 ) -> Response:
-    actor = signed_in(request, settings, essl_token)
-    if actor is None:  # the sign-in page, with the status of a refused one
-        return render(request, "signin.html", status_code=403)
-    if not actor.has(*ROLES):
-        return render(
-            request,
-            "error.html",
-            status_code=403,
-            message=f"{actor.address} holds none of the roles {', '.join(ROLES)}",
-        )
+    # Not signed in: the sign-in page, with the status of a refused request.
+    if (refused := refusal(request, actor, ROLES, anonymous_status=403)) is not None:
+        return refused
+    assert actor is not None
     return render(
         request,
         "review.html",

@@ -1,6 +1,7 @@
 """The daily settlement as the leader ticks it: the due day follows the local settle time, a
 process settles each station's due day once, and a process that takes over (a fresh job)
-settles it again without anchoring it twice."""
+settles it again without anchoring it twice. The booked day and the server key are the
+package's fixtures (tests/api/conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,7 @@ from api.jobs import DailySettlement
 from devnet.world import DAY_START
 from ledger.client import Ledger
 from ledger.settlement.anchor import SettlementAnchorClient
-from tests.api.test_settlements import server, station, world
 from tests.settlement_helpers import PERIOD
-
-__all__ = ["server", "station", "world"]  # the settlement tests' fixtures
 
 TODAY = DAY_START + 86_400  # local midnight after the booked day
 
