@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +30,7 @@ from ledger.index.tables import (
     ReportRow,
     StationRow,
 )
+from ledger.lru import Lru
 
 
 @dataclass
@@ -230,9 +229,7 @@ def day_chart(rows: list[IntervalView], leased: list[str]) -> dict[str, Any]:
     }
 
 
-_DAYS: OrderedDict[tuple[int, str | None, Version], DayView] = OrderedDict()
-_DAYS_LOCK = threading.Lock()
-_DAYS_KEPT = 32
+_DAYS: Lru[tuple[int, str | None, Version], DayView] = Lru(max_entries=32)
 
 
 def station_day(session: Session, *, station_id: int, day: str | None) -> DayView | None:
@@ -243,11 +240,9 @@ def station_day(session: Session, *, station_id: int, day: str | None) -> DayVie
     garbage, again."""
     version = data_version(session)
     key = (station_id, day, version)
-    with _DAYS_LOCK:
-        hit = _DAYS.get(key)
-        if hit is not None:
-            _DAYS.move_to_end(key)
-            return hit
+    hit = _DAYS.get(key)
+    if hit is not None:
+        return hit
     view = station_view(session, station_id=station_id)
     if view is None:
         return None
@@ -256,10 +251,7 @@ def station_day(session: Session, *, station_id: int, day: str | None) -> DayVie
     found = intervals(session, station_id=station_id, start=start, end=end)
     leased = [lease.participant for lease in view.leases]
     result = DayView(view, shown, start, end, found, day_chart(found, leased))
-    with _DAYS_LOCK:
-        _DAYS[key] = result
-        while len(_DAYS) > _DAYS_KEPT:
-            _DAYS.popitem(last=False)
+    _DAYS.put(key, result)
     return result
 
 

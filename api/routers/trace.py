@@ -88,10 +88,10 @@ def trace_account(
     page_size: PageSize = 4,
 ) -> Response:
     """A participant's energy and avoided-emission account at a station over [from, to)."""
-    key = ("trace_account", address.lower(), station_id, period_from, period_to, depth, summary)
+    account = (address.lower(), station_id, period_from, period_to)
     return cache.json(
         session,
-        (*key, page, page_size),
+        ("trace_account", *account, depth, summary, page, page_size),
         lambda: trace.render(
             trace.trace_account(
                 session=session,

@@ -8,9 +8,7 @@ replaced (StatementIsFinal)."""
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -22,6 +20,7 @@ from ledger.index.tables import (
     SettlementStatementDocument,
     SettlementTermsDocument,
 )
+from ledger.lru import Lru
 from ledger.settlement.anchor import SettlementAnchorClient, StatementState
 from ledger.settlement.engine import settle
 from ledger.settlement.errors import IncompleteData, NoTermsInForce, StatementIsFinal
@@ -194,38 +193,12 @@ def settle_and_anchor(
 # -- reading back ------------------------------------------------------------------------------
 
 
-class ParsedStatements:
-    """Parsed statement documents (with their Merkle trees, built on first use), per process,
-    keyed by (station, period, version, root). A stored version is written once with the root it
-    was anchored under and only ever rewritten with that same root, and the root commits to
-    every line and to the terms the header comes from, so an entry never goes stale. It holds
-    the whole statement: who may see which line is decided per request by the caller."""
-
-    def __init__(self, max_entries: int = 256) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[tuple[int, int, int, str], Statement] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[int, int, int, str]) -> Statement | None:
-        with self._lock:
-            hit = self._entries.get(key)
-            if hit is not None:
-                self._entries.move_to_end(key)
-            return hit
-
-    def put(self, key: tuple[int, int, int, str], statement: Statement) -> None:
-        with self._lock:
-            self._entries[key] = statement
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-PARSED_STATEMENTS = ParsedStatements()
+# Parsed statement documents (with their Merkle trees, built on first use), per process, keyed
+# by (station, period, version, root). A stored version is written once with the root it was
+# anchored under and only ever rewritten with that same root, and the root commits to every
+# line and to the terms the header comes from, so an entry never goes stale. It holds the whole
+# statement: who may see which line is decided per request by the caller.
+PARSED_STATEMENTS: Lru[tuple[int, int, int, str], Statement] = Lru(max_entries=256)
 
 
 def stored_statement(
