@@ -57,6 +57,9 @@ def sign_in(
     page.goto("/console/me")
     page.locator("#sign-in").click()
     page.wait_for_selector("#me", timeout=15_000)
+    # the page goes on loading (the wallet module, the statements); a test that navigates away
+    # at once would abort those requests, which the page fixture reports as failures
+    page.wait_for_load_state("networkidle")
 
 
 def test_a_participant_signs_in_with_its_wallet_and_sees_its_own_accounts_and_lines(
