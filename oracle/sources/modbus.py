@@ -291,9 +291,17 @@ class ModbusPoller:
                 if due[i] != slot:
                     continue
                 # Behind schedule (a slow device, a busy machine): skip to the newest slot.
-                due[i] = max(
-                    slot, self._slot_after(self._clock(), self.periods[i]) - self.periods[i]
-                )
+                newest = self._slot_after(self._clock(), self.periods[i]) - self.periods[i]
+                if newest > slot:
+                    log.warning(
+                        "%s: behind schedule, %d slot(s) of %d s skipped (%d to %d)",
+                        device.name,
+                        (newest - slot) // self.periods[i],
+                        self.periods[i],
+                        slot,
+                        newest,
+                    )
+                due[i] = max(slot, newest)
                 stamp = due[i]
                 due[i] += self.periods[i]
                 try:

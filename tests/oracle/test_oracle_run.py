@@ -3,6 +3,7 @@ polled on an accelerated clock, a replay restarted after kill -9, and the exit c
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +113,26 @@ def run_with_meters_charging(
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, errors)
 
 
+@contextmanager
+def gc_pauses(over_s: float = 0.05) -> Iterator[list[float]]:
+    """This process's garbage-collection pauses longer than `over_s` while the block runs: the
+    simulated devices answer from this process, so a long pause here stalls their polls."""
+    pauses: list[float] = []
+    started = [0.0]
+
+    def timing(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        elif (took := time.perf_counter() - started[0]) > over_s:
+            pauses.append(round(took, 3))
+
+    gc.callbacks.append(timing)
+    try:
+        yield pauses
+    finally:
+        gc.callbacks.remove(timing)
+
+
 def last_meter_readings(config: OracleConfig, root: str, meters: list[Any]) -> list[Any]:
     _, readings = read_batch(batch_path(config.archive_dir, bytes.fromhex(root[2:])))
     return [
@@ -168,14 +190,15 @@ def test_a_modbus_day_of_meters_with_lifetime_counters_books_only_energy_since_t
             station, meter.participant or "", meter.address, lifetime, 0
         )
     config, path = modbus_station(world, sim, servers, tmp_path, speed=1800)
-    done = run_with_meters_charging(
-        path, servers[1:], from_wh=lifetime, wh_per_s=40_000, timeout=400
-    )
+    with gc_pauses() as pauses:
+        done = run_with_meters_charging(
+            path, servers[1:], from_wh=lifetime, wh_per_s=40_000, timeout=400
+        )
     assert done.returncode == 0, done.stderr[-3000:]
 
     rows = outbox_of(config, ledger).rows(station)
     gaps = [(r.interval_start, r.last_error) for r in rows if r.state != OutboxState.CONFIRMED]
-    assert len(rows) == intervals and not gaps, (gaps, done.stderr[-6000:])
+    assert len(rows) == intervals and not gaps, (gaps, pauses, done.stderr[-6000:])
     assert Quarantine(outbox_of(config, ledger).engine).count_by_reason() == {}
     for meter, last in zip(
         meters, last_meter_readings(config, rows[-1].readings_root, meters), strict=True
