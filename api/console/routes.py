@@ -18,7 +18,7 @@ from api.console import queries as cq
 from api.console.i18n import COOKIE, LANGS, pick_lang, translator
 from api.console.lineage import lineage_nodes
 from api.deps import SessionDep, SettingsDep, StationId
-from api.queries import rows, trace_rows
+from api.queries import credit_rows, rows, trace_rows
 from api.trace_models import BatchPublic
 from ledger.client import Ledger
 
@@ -204,6 +204,7 @@ def credit_page(
         nodes=nodes,
         chain=chain_config(request),
         verify_target={"credit": token_id},
+        reasons=credit_rows.credit_reasons(session, view.decision, view.revocation),
     )
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from api.queries.rows import attested_grams
+from ledger.reasons import reason_texts
 from ledger.index.tables import (
     AvoidedConsumedRow,
     CreditDecisionRow,
@@ -28,6 +29,17 @@ def credit_state(decision: CreditDecisionRow | None, revocation: CreditRevocatio
     if not decision.approved:
         return "rejected"
     return "revoked" if revocation is not None else "live"
+
+
+def credit_reasons(
+    session: Session, decision: CreditDecisionRow | None, revocation: CreditRevocationRow | None
+) -> dict[str, str]:
+    """The known texts of a rejection's and a revocation's reason hashes, by hash (only texts
+    that hash to the on-chain hash; none for an approval or the zero hash)."""
+    hashes = [decision.reason_hash] if decision is not None and not decision.approved else []
+    if revocation is not None:
+        hashes.append(revocation.reason_hash)
+    return reason_texts(session, hashes)
 
 
 def retired_units(session: Session, token_id: int) -> int:
