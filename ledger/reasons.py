@@ -15,8 +15,7 @@ from web3 import Web3
 
 from ledger.index.tables import ReasonText
 
-
-MAX_REASON_CHARS = 2000  # what the API accepts for a dispute's, a rejection's or a revocation's
+MAX_REASON_CHARS = 2000  # the longest reason text the API keeps (as for a dispute's reason)
 NO_REASON = bytes(32)  # a rejection or revocation without a reason carries the zero hash
 
 

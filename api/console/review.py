@@ -18,8 +18,7 @@ from api.console.routes import chain_config, render
 from api.deps import SessionDep
 from api.errors import Unauthorized
 from api.models import ReasonPublic, ReasonRequest
-from api.queries import credits
-from api.queries import rows
+from api.queries import credits, rows
 from ledger.deploy import GRAMS_PER_CREDIT
 from ledger.reasons import MAX_REASON_CHARS
 

@@ -9,7 +9,6 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from api.queries.rows import attested_grams
-from ledger.reasons import reason_texts
 from ledger.index.tables import (
     AvoidedConsumedRow,
     CreditDecisionRow,
@@ -19,6 +18,7 @@ from ledger.index.tables import (
     CreditRow,
     ParticipantIntervalRow,
 )
+from ledger.reasons import reason_texts
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
