@@ -167,7 +167,9 @@ def report_page(
 
 @router.get("/credits", response_class=HTMLResponse)
 def credits_page(request: Request, session: SessionDep) -> Response:
-    return render(request, "credits.html", credits=cq.credit_views(session))
+    views = cq.credit_views(session)
+    reasons = credit_rows.decided_reasons(session, ((v.decision, v.revocation) for v in views))
+    return render(request, "credits.html", credits=views, reasons=reasons)
 
 
 @router.get("/credits/{token_id}", response_class=HTMLResponse)

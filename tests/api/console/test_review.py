@@ -106,6 +106,12 @@ def shown_reason(page: Any, token_id: int, field: str) -> Any:
     return page.locator(f"#{field}-reason")
 
 
+def listed_reason(page: Any, token_id: int) -> Any:
+    """The reason beside the credit's state in the list of every credit."""
+    page.goto("/console/credits")
+    return page.locator(f"#credits tr[data-credit='{token_id}'] q.reason")
+
+
 def outcome(page: Any, row: str) -> Any:
     """Wait for the row's action to end (a tx hash, or an error shown) and return its status."""
     status = f"{row} .status"
@@ -206,6 +212,8 @@ def test_a_verifier_approves_and_rejects_pending_requests_with_its_wallet(
         "0x" + bytes(Web3.keccak(text=REJECT_REASON)).hex()
     )
     assert shown_reason(page, requests.stale, "rejection").locator(".reason-none").count() == 1
+    assert listed_reason(page, requests.reject).inner_text() == REJECT_REASON
+    assert page.locator(f"#credits tr[data-credit='{requests.stale}'] q.reason").count() == 0
     context.close()
     assert not errors, errors
 
@@ -241,6 +249,7 @@ def test_a_regulator_revokes_a_live_credit_with_its_wallet(
     reason = shown_reason(page, requests.live, "revocation")
     assert reason.locator("q.reason").inner_text() == REVOKE_REASON
     assert page.locator("#revocation-table [data-units='frozen']").inner_text() == f"{live} kg"
+    assert listed_reason(page, requests.live).inner_text() == REVOKE_REASON
     context.close()
     assert not errors, errors
 
