@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+from ledger.reasons import MAX_REASON_CHARS
 
 
 class Health(BaseModel):
@@ -118,12 +120,19 @@ class CreditRequestPublic(BaseModel):
     block_number: int
 
 
+REASON_TEXT = (
+    "The text of the reason when it is known (kept by whoever sent the transaction) and its "
+    "keccak256 equals the on-chain reason hash; null otherwise (no reason: the zero hash)."
+)
+
+
 class CreditDecisionPublic(BaseModel):
     approved: bool
     verifier: str
     units: int
     consumed_grams: int
     reason_hash: str
+    reason: str | None = Field(default=None, description="A rejection's reason. " + REASON_TEXT)
     tx_hash: str
     block_number: int
 
@@ -132,8 +141,28 @@ class CreditRevocationPublic(BaseModel):
     regulator: str
     amount: int
     reason_hash: str
+    reason: str | None = Field(default=None, description=REASON_TEXT)
     tx_hash: str
     block_number: int
+
+
+class ReasonRequest(BaseModel):
+    """A rejection's or revocation's reason, kept before the transaction carrying its hash."""
+
+    reason: str = Field(
+        min_length=1, max_length=MAX_REASON_CHARS, description="keccak256 goes on-chain."
+    )
+
+    @field_validator("reason")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a reason must say something (it is only white space)")
+        return value
+
+
+class ReasonPublic(BaseModel):
+    reason_hash: str = Field(description="0x + keccak256(UTF-8 reason): put it in the tx.")
 
 
 class CreditRetirementPublic(BaseModel):

@@ -15,10 +15,19 @@ from web3 import Web3
 
 from ledger.index.tables import ReasonText
 
+MAX_REASON_CHARS = 2000  # the longest reason text the API keeps (as for a dispute's reason)
+NO_REASON = bytes(32)  # a rejection or revocation without a reason carries the zero hash
+
 
 def reason_hash(reason: str) -> bytes:
     """keccak256 of the UTF-8 reason text: what goes on-chain with a dispute."""
     return bytes(Web3.keccak(text=reason))
+
+
+def optional_reason_hash(reason: str) -> bytes:
+    """A rejection's or revocation's on-chain hash: the zero hash for no reason (""), else
+    keccak256 of the text (what `essl credits` and the console's review page send)."""
+    return reason_hash(reason) if reason else NO_REASON
 
 
 def _key(value: str | bytes) -> str:

@@ -350,6 +350,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "needs_regulator": ("撤销需要监管方角色。", "Revoking needs the regulator role."),
     "reason_unknown": ("理由原文未记录", "reason text not recorded"),
+    # a rejection's / revocation's reason: kept through the API before the wallet sends
+    "reason_not_kept": ("理由未能保存，交易未发送", "The reason was not kept; nothing was sent"),
+    "reason_mismatch": (
+        "服务器返回的理由哈希与本页计算的不符，交易未发送",
+        "The server's reason hash differs from this page's keccak256; nothing was sent",
+    ),
+    "rejection": ("驳回", "Rejection"),
+    "revocation": ("撤销", "Revocation"),
+    "regulator": ("监管方", "Regulator"),
+    "reason": ("理由", "Reason"),
+    "no_reason": ("未附理由", "no reason given"),
 }
 
 PASSPORT_STATUS = {

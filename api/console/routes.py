@@ -18,7 +18,7 @@ from api.console import queries as cq
 from api.console.i18n import COOKIE, LANGS, pick_lang, translator
 from api.console.lineage import lineage_nodes
 from api.deps import SessionDep, SettingsDep, StationId
-from api.queries import rows, trace_rows
+from api.queries import credit_rows, rows, trace_rows
 from api.trace_models import BatchPublic
 from ledger.client import Ledger
 
@@ -167,7 +167,9 @@ def report_page(
 
 @router.get("/credits", response_class=HTMLResponse)
 def credits_page(request: Request, session: SessionDep) -> Response:
-    return render(request, "credits.html", credits=cq.credit_views(session))
+    views = cq.credit_views(session)
+    reasons = credit_rows.decided_reasons(session, ((v.decision, v.revocation) for v in views))
+    return render(request, "credits.html", credits=views, reasons=reasons)
 
 
 @router.get("/credits/{token_id}", response_class=HTMLResponse)
@@ -204,6 +206,7 @@ def credit_page(
         nodes=nodes,
         chain=chain_config(request),
         verify_target={"credit": token_id},
+        reasons=credit_rows.credit_reasons(session, view.decision, view.revocation),
     )
 
 

@@ -4,6 +4,7 @@ event rows (moves, retirements, revocations), never stored, so a reorg rewind st
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -18,6 +19,7 @@ from ledger.index.tables import (
     CreditRow,
     ParticipantIntervalRow,
 )
+from ledger.reasons import reason_texts
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
@@ -28,6 +30,28 @@ def credit_state(decision: CreditDecisionRow | None, revocation: CreditRevocatio
     if not decision.approved:
         return "rejected"
     return "revoked" if revocation is not None else "live"
+
+
+Decided = tuple[CreditDecisionRow | None, CreditRevocationRow | None]
+
+
+def decided_reasons(session: Session, credits: Iterable[Decided]) -> dict[str, str]:
+    """The known texts of the credits' rejection and revocation reason hashes, by hash (only
+    texts that hash to the on-chain hash; none for an approval or the zero hash), in one query."""
+    hashes: list[str] = []
+    for decision, revocation in credits:
+        if decision is not None and not decision.approved:
+            hashes.append(decision.reason_hash)
+        if revocation is not None:
+            hashes.append(revocation.reason_hash)
+    return reason_texts(session, hashes)
+
+
+def credit_reasons(
+    session: Session, decision: CreditDecisionRow | None, revocation: CreditRevocationRow | None
+) -> dict[str, str]:
+    """One credit's `decided_reasons`."""
+    return decided_reasons(session, [(decision, revocation)])
 
 
 def retired_units(session: Session, token_id: int) -> int:

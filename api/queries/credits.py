@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from api.errors import NotFound
+from api.auth import Actor
+from api.errors import Forbidden, NotFound
 from api.models import (
     CreditAmountsPublic,
     CreditDecisionPublic,
@@ -15,6 +16,7 @@ from api.models import (
     CreditRequestPublic,
     CreditRetirementPublic,
     CreditRevocationPublic,
+    ReasonPublic,
 )
 from api.queries import credit_rows
 from ledger.index.tables import (
@@ -23,6 +25,9 @@ from ledger.index.tables import (
     CreditRevocationRow,
     CreditRow,
 )
+from ledger.reasons import record_reason
+
+REASON_ROLES = ("verifier", "regulator")  # who rejects (verifier) and who revokes (regulator)
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ class CreditRecord:
     decision: CreditDecisionRow | None
     revocation: CreditRevocationRow | None
     claims: list[CreditRetirementRow]
+    reasons: dict[str, str] = field(default_factory=dict)  # reason hash -> its known text
 
     @property
     def request(self) -> CreditRequestPublic:
@@ -41,12 +47,18 @@ class CreditRecord:
     @property
     def approval(self) -> CreditDecisionPublic | None:
         d = self.decision
-        return CreditDecisionPublic(**d.model_dump(exclude={"token_id"})) if d else None
+        if d is None:
+            return None
+        reason = self.reasons.get(d.reason_hash) if not d.approved else None
+        return CreditDecisionPublic(**d.model_dump(exclude={"token_id"}), reason=reason)
 
     @property
     def revoked(self) -> CreditRevocationPublic | None:
         r = self.revocation
-        return CreditRevocationPublic(**r.model_dump(exclude={"token_id"})) if r else None
+        if r is None:
+            return None
+        reason = self.reasons.get(r.reason_hash)
+        return CreditRevocationPublic(**r.model_dump(exclude={"token_id"}), reason=reason)
 
     @property
     def retirements(self) -> list[CreditRetirementPublic]:
@@ -65,12 +77,35 @@ def credit_record(session: Session, token_id: int) -> CreditRecord:
         .where(CreditRetirementRow.token_id == token_id)
         .order_by(col(CreditRetirementRow.block_number), col(CreditRetirementRow.log_index))
     ).all()
+    decision = session.get(CreditDecisionRow, token_id)
+    revocation = session.get(CreditRevocationRow, token_id)
     return CreditRecord(
         row=row,
-        decision=session.get(CreditDecisionRow, token_id),
-        revocation=session.get(CreditRevocationRow, token_id),
+        decision=decision,
+        revocation=revocation,
         claims=list(claims),
+        reasons=credit_rows.credit_reasons(session, decision, revocation),
     )
+
+
+def reasons_key(session: Session, token_id: int) -> tuple[str, ...]:
+    """The reason hashes of the credit whose texts are known now. The texts are off-chain (not
+    the read cache's version), so the cached answers showing them (the credit, its trace)
+    carry this in their keys: a text kept after an answer was cached changes the key."""
+    decision = session.get(CreditDecisionRow, token_id)
+    revocation = session.get(CreditRevocationRow, token_id)
+    return tuple(sorted(credit_rows.credit_reasons(session, decision, revocation)))
+
+
+def keep_reason(*, session: Session, actor: Actor, reason: str) -> ReasonPublic:
+    """Keep a rejection's or revocation's reason text (a verifier or regulator only) and
+    return the hash its transaction must carry. Idempotent."""
+    if not actor.has(*REASON_ROLES):
+        raise Forbidden(
+            f"{actor.address} holds none of the roles {', '.join(REASON_ROLES)}: "
+            "only verifiers (rejections) and regulators (revocations) keep reasons"
+        )
+    return ReasonPublic(reason_hash="0x" + record_reason(session, reason).hex())
 
 
 def get_credit(*, session: Session, token_id: int) -> CreditPublic:

@@ -24,6 +24,7 @@ from api.deps import (
 )
 from api.errors import documented
 from api.queries import trace
+from api.queries.credits import reasons_key
 from api.trace_models import AccountTracePublic, CreditTracePublic, SettlementLineTracePublic
 
 router = APIRouter(prefix="/v1/trace", tags=["trace"])
@@ -57,7 +58,7 @@ def trace_credit(
 ) -> Response:
     return cache.json(
         session,
-        ("trace_credit", token_id, depth, summary, page, page_size),
+        ("trace_credit", token_id, depth, summary, page, page_size, reasons_key(session, token_id)),
         lambda: trace.render(
             trace.trace_credit(
                 session=session,

@@ -4,6 +4,7 @@ credits. Each write signs with the acting party's own key (--key-env or --keysto
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -22,6 +23,7 @@ from devnet.commands.common import (
 )
 from ledger.client import Ledger
 from ledger.credits import CreditsClient, RetireInfo
+from ledger.reasons import optional_reason_hash, record_reason
 
 credits_app = typer.Typer(
     help="Carbon credits: request -> verifier approval -> transfer / retire; regulator revoke. "
@@ -29,7 +31,13 @@ credits_app = typer.Typer(
     no_args_is_help=True,
 )
 
-ReasonOption = Annotated[str, typer.Option(help="Reason text; its keccak256 hash goes on-chain.")]
+ReasonOption = Annotated[
+    str,
+    typer.Option(
+        help="Reason text; its keccak256 hash goes on-chain (none: the zero hash) and the text "
+        "is kept in the database's reason_texts when ESSL_DATABASE_URL is set."
+    ),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
@@ -44,8 +52,19 @@ def _reader(rpc: str | None) -> CreditsClient:
     return CreditsClient(open_ledger(settings_with(rpc)))
 
 
-def _reason_hash(reason: str) -> bytes:
-    return bytes(Web3.keccak(text=reason)) if reason else bytes(32)
+def _kept_reason(rpc: str | None, reason: str) -> bytes:
+    """The reason's on-chain hash (the zero hash for none). With ESSL_DATABASE_URL set, the
+    text is kept in its reason_texts first, so the hash sent never lacks its text (as
+    `essl settle dispute` does)."""
+    if not reason or not os.environ.get("ESSL_DATABASE_URL"):
+        return optional_reason_hash(reason)
+    from ledger.db import make_engine
+
+    engine = make_engine(settings_with(rpc).database_url)
+    try:
+        return record_reason(engine, reason)
+    finally:
+        engine.dispose()
 
 
 def _unissued(ledger: Ledger, station: int, participant: str) -> tuple[int, int]:
@@ -118,9 +137,12 @@ def reject(
     keystore: KeystoreOption = None,
     rpc: RpcOption = None,
 ) -> None:
-    """Reject a pending request (VERIFIER_ROLE); nothing is consumed or minted."""
-    tx_hash = _signer(rpc, key_env, keystore).reject(request_id, _reason_hash(reason))
-    out.print(f"rejected: id {request_id} (tx {tx_hash})")
+    """Reject a pending request (VERIFIER_ROLE); nothing is consumed or minted. The reason's
+    text is kept in reason_texts (ESSL_DATABASE_URL) before the transaction is sent."""
+    client = _signer(rpc, key_env, keystore)
+    digest = _kept_reason(rpc, reason)  # kept before sending: never a hash without its text
+    tx_hash = client.reject(request_id, digest)
+    out.print(f"rejected: id {request_id} (reason hash 0x{digest.hex()}, tx {tx_hash})")
 
 
 @credits_app.command("transfer")
@@ -175,9 +197,12 @@ def revoke(
     keystore: KeystoreOption = None,
     rpc: RpcOption = None,
 ) -> None:
-    """Revoke a live id (REGULATOR_ROLE): it can no longer move or be retired."""
-    tx_hash = _signer(rpc, key_env, keystore).revoke(token_id, _reason_hash(reason))
-    out.print(f"revoked: id {token_id} (tx {tx_hash})")
+    """Revoke a live id (REGULATOR_ROLE): it can no longer move or be retired. The reason's
+    text is kept in reason_texts (ESSL_DATABASE_URL) before the transaction is sent."""
+    client = _signer(rpc, key_env, keystore)
+    digest = _kept_reason(rpc, reason)  # kept before sending: never a hash without its text
+    tx_hash = client.revoke(token_id, digest)
+    out.print(f"revoked: id {token_id} (reason hash 0x{digest.hex()}, tx {tx_hash})")
 
 
 @credits_app.command("show")

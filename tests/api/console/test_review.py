@@ -2,8 +2,11 @@
 wallet the injected EIP-1193 provider whose eth_sendTransaction signs with that key and sends the
 raw transaction to anvil) approves one pending request and rejects another with a reason, a
 request decided behind the page's back is refused with the contract's error named, and the
-regulator revokes a live credit. Every outcome is read from the chain with the ledger client,
-not from the page; participants and anonymous visitors get a 403."""
+regulator revokes a live credit. Each reason's text is kept through the API before the wallet
+sends its hash (a server answering with another hash is refused by the page, nothing sent), and
+the credit's page shows it once indexed. Every outcome is read from the chain with the ledger
+client, not from the page; participants and anonymous visitors get a 403 (a 401 / 403 for
+keeping a reason)."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlmodel import Session
 from web3 import Web3
 
 from devnet.credits_demo import reports_root
@@ -20,6 +24,7 @@ from ledger.credits import CreditsClient, CreditState
 from ledger.db import make_engine
 from ledger.deploy import GRAMS_PER_CREDIT
 from ledger.index.indexer import Indexer
+from ledger.reasons import reason_texts
 from ledger.storage import StorageLedgerClient
 from tests.api.console.conftest import SCREENSHOTS, Demo, screenshot
 from tests.api.console.test_participant import sign_in
@@ -88,6 +93,25 @@ def open_review(browser: Any, demo: Demo, account: Any) -> tuple[Any, Any, list[
     return context, page, errors
 
 
+def kept(demo: Demo, reason: str) -> bool:
+    """Whether the demo's database holds `reason` under its keccak256."""
+    digest = bytes(Web3.keccak(text=reason))
+    with Session(make_engine(demo.result["database_url"])) as session:
+        return reason_texts(session, [digest]) == {"0x" + digest.hex(): reason}
+
+
+def shown_reason(page: Any, token_id: int, field: str) -> Any:
+    """The credit page's reason for its rejection or revocation (`field`), once indexed."""
+    page.goto(f"/console/credits/{token_id}")
+    return page.locator(f"#{field}-reason")
+
+
+def listed_reason(page: Any, token_id: int) -> Any:
+    """The reason beside the credit's state in the list of every credit."""
+    page.goto("/console/credits")
+    return page.locator(f"#credits tr[data-credit='{token_id}'] q.reason")
+
+
 def outcome(page: Any, row: str) -> Any:
     """Wait for the row's action to end (a tx hash, or an error shown) and return its status."""
     status = f"{row} .status"
@@ -137,6 +161,17 @@ def test_a_verifier_approves_and_rejects_pending_requests_with_its_wallet(
     assert reject.locator(".status").get_attribute("class") == "status error"
     assert credits.amounts(requests.reject).state == CreditState.REQUESTED
     reject.locator("input[name='reason']").fill(REJECT_REASON)
+    # A server keeping the text under another hash: the page refuses, the wallet sends nothing.
+    block = demo.ledger.w3.eth.block_number
+    swapped = {"reason_hash": "0x" + bytes(Web3.keccak(text="another reason")).hex()}
+    page.route("**/console/review/reasons", lambda route: route.fulfill(json=swapped))
+    reject.locator("button[name='reject']").click()
+    status = outcome(page, f"#pending tr[data-request='{requests.reject}']")
+    own = "0x" + bytes(Web3.keccak(text=REJECT_REASON)).hex()
+    assert f"{swapped['reason_hash']} ≠ {own}" in status.inner_text()
+    assert demo.ledger.w3.eth.block_number == block
+    page.unroute("**/console/review/reasons")
+    assert not kept(demo, REJECT_REASON)
     reject.locator("button[name='reject']").click()
     status = outcome(page, f"#pending tr[data-request='{requests.reject}']")
     assert status.get_attribute("data-tx"), status.inner_text()
@@ -147,6 +182,7 @@ def test_a_verifier_approves_and_rejects_pending_requests_with_its_wallet(
     assert bytes(rejected[-1]["args"]["reasonHash"]) == bytes(Web3.keccak(text=REJECT_REASON))
     assert rejected[-1]["args"]["verifier"] == world.verifier.address
     assert status.get_attribute("data-state") == "rejected"
+    assert kept(demo, REJECT_REASON)  # through the API, before the wallet sent the hash
 
     # Decided elsewhere after the page was drawn: the contract's error, named, nothing sent.
     CreditsClient(demo.ledger.as_account(world.verifier)).reject(requests.stale)
@@ -169,6 +205,15 @@ def test_a_verifier_approves_and_rejects_pending_requests_with_its_wallet(
     page.wait_for_function("document.body.dataset.reviewReady", timeout=15_000)
     assert row(requests.approve).count() == 0
     assert page.locator(f"#live tr[data-credit='{requests.approve}']").count() == 1
+    # The credit's page shows the rejection's reason; the one rejected without: "no reason".
+    reason = shown_reason(page, requests.reject, "rejection")
+    assert reason.locator("q.reason").inner_text() == REJECT_REASON
+    assert reason.locator("[data-reason-hash]").get_attribute("data-reason-hash") == (
+        "0x" + bytes(Web3.keccak(text=REJECT_REASON)).hex()
+    )
+    assert shown_reason(page, requests.stale, "rejection").locator(".reason-none").count() == 1
+    assert listed_reason(page, requests.reject).inner_text() == REJECT_REASON
+    assert page.locator(f"#credits tr[data-credit='{requests.stale}'] q.reason").count() == 0
     context.close()
     assert not errors, errors
 
@@ -199,6 +244,12 @@ def test_a_regulator_revokes_a_live_credit_with_its_wallet(
     assert revoked[-1]["args"]["regulator"] == world.regulator.address
     assert status.get_attribute("data-state") == "revoked"
     assert row.locator("[data-field='live']").get_attribute("data-units") == "0"
+    assert kept(demo, REVOKE_REASON)
+    index(demo)
+    reason = shown_reason(page, requests.live, "revocation")
+    assert reason.locator("q.reason").inner_text() == REVOKE_REASON
+    assert page.locator("#revocation-table [data-units='frozen']").inner_text() == f"{live} kg"
+    assert listed_reason(page, requests.live).inner_text() == REVOKE_REASON
     context.close()
     assert not errors, errors
 
@@ -217,3 +268,30 @@ def test_a_participant_and_an_anonymous_visitor_get_a_403(page: Any, demo: Demo)
     assert reply.status == 403
     assert participant.address in page.locator(".error").inner_text()
     assert page.locator("#pending, #live").count() == 0
+    # Keeping a reason: 403 for the participant's session, 401 without one.
+    refused = page.request.post("/console/review/reasons", data={"reason": REVOKE_REASON})
+    assert refused.status == 403
+    assert "verifier, regulator" in refused.json()["error"]["message"]
+    page.context.clear_cookies()
+    anonymous = page.request.post("/console/review/reasons", data={"reason": REVOKE_REASON})
+    assert anonymous.status == 401
+
+
+def test_keeping_a_reason_through_the_console_names_a_bad_field(browser: Any, demo: Demo) -> None:
+    context, page, errors = open_review(browser, demo, demo_world().regulator)
+    for bad in ("", "  ", "x" * 2001):
+        reply = page.request.post("/console/review/reasons", data={"reason": bad})
+        assert reply.status == 422, bad
+        assert reply.json()["error"]["details"][0]["field"] == "reason"
+    reply = page.request.post("/console/review/reasons", data={"text": "misnamed"})
+    assert reply.status == 422 and "reason" in reply.json()["error"]["message"]
+    reply = page.request.post("/console/review/reasons", data={"reason": "kept twice"})
+    again = page.request.post("/console/review/reasons", data={"reason": "kept twice"})
+    assert (
+        reply.json()
+        == again.json()
+        == {"reason_hash": "0x" + bytes(Web3.keccak(text="kept twice")).hex()}
+    )
+    assert kept(demo, "kept twice")
+    context.close()
+    assert not errors, errors

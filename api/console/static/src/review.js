@@ -4,6 +4,9 @@
 // is asked), then the wallet itself sends it (EIP-1193 eth_sendTransaction). After the receipt the
 // state and amounts are read back from the chain (amountsOf), not from the API. A reason hash is
 // keccak256 of the reason's UTF-8 text, as `essl credits reject|revoke --reason` computes it.
+// Before a rejection or revocation is sent, its text is kept through the API
+// (POST /console/review/reasons), whose answer must be the page's own hash: the server cannot
+// swap the reason, and no hash goes on-chain without its text kept.
 import { Contract, Interface, JsonRpcProvider, ZeroHash, getAddress, keccak256, toUtf8Bytes } from "ethers";
 import creditsAbi from "../../../../abi/CarbonCredits.json";
 import ledgerAbi from "../../../../abi/StorageLedger.json";
@@ -89,18 +92,35 @@ function setup() {
     return name;
   }
 
+  // Keep the reason's text through the API; an Error (nothing sent then) unless the server kept
+  // it under this page's own hash.
+  async function keepReason(reason) {
+    const own = reasonHash(reason);
+    const reply = await fetch(config.reasonsUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ reason }),
+    });
+    const body = await reply.json().catch(() => ({}));
+    if (!reply.ok) throw new Error(`${config.reasonNotKept}: ${body?.error?.message ?? reply.status}`);
+    if (body.reason_hash !== own) throw new Error(`${config.reasonMismatch}: ${body.reason_hash} ≠ ${own}`);
+    return own;
+  }
+
   // `expect`: the state the row's actions apply to (requested, or live); once the chain holds
-  // another, the actions go.
-  async function act(row, id, expect, method, args) {
+  // another, the actions go. `reason`: a text to keep first, whose hash is the last argument.
+  async function act(row, id, expect, method, args, reason = null) {
     const status = row.querySelector(".status");
     const controls = row.querySelectorAll(".wallet-actions button, .wallet-actions input");
     controls.forEach((el) => { el.disabled = true; });
     status.className = "status";
     status.textContent = "…";
     for (const key of ["tx", "state", "error"]) delete status.dataset[key];
-    const data = credits.encodeFunctionData(method, args);
+    const data = credits.encodeFunctionData(method, reason === null ? args : [...args, reasonHash(reason)]);
     try {
       await provider.call({ from: account, to: address, data }); // name a revert before sending
+      if (reason !== null) await keepReason(reason); // the text kept before its hash is sent
       const hash = await window.ethereum.request({ method: "eth_sendTransaction", params: [{ from: account, to: address, data }] });
       const receipt = await receiptOf(hash);
       if (receipt.status !== 1) {
@@ -141,14 +161,14 @@ function setup() {
     row.querySelector("button[name='approve']")?.addEventListener("click", () => act(row, id, "requested", "approveIssuance", [id]));
     row.querySelector("button[name='reject']")?.addEventListener("click", () => {
       const reason = reasonOf(row);
-      if (reason !== null) act(row, id, "requested", "rejectIssuance", [id, reasonHash(reason)]);
+      if (reason !== null) act(row, id, "requested", "rejectIssuance", [id], reason);
     });
   }
   for (const row of document.querySelectorAll("#live tr[data-credit]")) {
     const id = BigInt(row.dataset.credit);
     row.querySelector("button[name='revoke']")?.addEventListener("click", () => {
       const reason = reasonOf(row);
-      if (reason !== null) act(row, id, "live", "revoke", [id, reasonHash(reason)]);
+      if (reason !== null) act(row, id, "live", "revoke", [id], reason);
     });
   }
   document.body.dataset.reviewReady = "1";
