@@ -97,13 +97,17 @@ def passport_txs(ledger: Ledger, address: str, from_block: int) -> list[str]:
     return out
 
 
-def die_before_broadcasting_a_batch(tx: Any) -> None:
-    """The process is killed once a batch transaction is signed and recorded."""
+def die_at_the_next_batch(tx: Any, *, broadcast: bool) -> None:
+    """The process is killed once the next batch transaction is signed and recorded: before
+    it is broadcast, or after (before its receipt is seen)."""
     send = tx.send
 
     def send_then_die(call: Any = None, **kw: Any) -> Any:
         if call is None or call.fn_name != "submitSnapshotBatch":
             return send(call, **kw)
+        if broadcast:
+            send(call, **kw)
+            raise Killed
         hook = kw.pop("before_broadcast")
         return send(call, **kw, before_broadcast=lambda sent: (hook(sent), _die()))
 
@@ -114,7 +118,18 @@ def _die() -> None:
     raise Killed
 
 
-def test_two_packs_get_one_batch_transaction_a_day_across_a_kill_before_broadcast(
+def run_until_killed(config: OracleConfig, *, broadcast: bool) -> None:
+    oracle = build_oracle(config)
+    assert oracle.snapshot_relay is not None
+    die_at_the_next_batch(oracle.snapshot_relay.tx, broadcast=broadcast)
+    try:
+        with pytest.raises(Killed):
+            run_due(oracle, Clock(config.start, 0))
+    finally:
+        oracle.close()
+
+
+def test_two_packs_get_one_batch_transaction_a_day_across_kills_around_the_broadcast(
     ledger: Ledger,
     pa: PassportActors,
     anvil_url: str,
@@ -126,27 +141,34 @@ def test_two_packs_get_one_batch_transaction_a_day_across_a_kill_before_broadcas
     address = pa.admin.address
     from_block = int(ledger.w3.eth.block_number) + 1
 
-    # 1. In process: the first day's batch is signed, its transaction recorded, then it dies.
-    oracle = build_oracle(config)
-    assert oracle.snapshot_relay is not None
-    die_before_broadcasting_a_batch(oracle.snapshot_relay.tx)
-    with pytest.raises(Killed):
-        run_due(oracle, Clock(config.start, 0))
-    oracle.close()
+    # 1. The first day's batch is signed, its transaction recorded, and the oracle dies.
+    run_until_killed(config, broadcast=False)
     rows = snapshot_rows(config, ledger)
     assert sorted((r.day, r.state) for r in rows) == [(FIRST_DAY, "submitted")] * 2
     assert len({(r.batch, r.tx_hash, r.batch_signatures_json) for r in rows}) == 1
     assert rows[0].batch and rows[0].tx_hash
-    recorded_tx = rows[0].tx_hash
+    first_tx = rows[0].tx_hash
     assert passport_txs(ledger, address, from_block) == []  # never broadcast
 
-    # 2. `essl oracle run` resumes: the recorded transaction goes out, then the next day's.
+    # 2. Restarted: the recorded transaction goes out; the second day's batch is broadcast
+    # (and mined) and the oracle dies before it sees the receipt.
+    run_until_killed(config, broadcast=True)
+    rows = sorted(snapshot_rows(config, ledger), key=lambda r: (r.day, r.passport))
+    assert [(r.day, r.state) for r in rows] == [
+        (FIRST_DAY, "confirmed"),
+        (FIRST_DAY, "confirmed"),
+        (FIRST_DAY + 1, "submitted"),
+        (FIRST_DAY + 1, "submitted"),
+    ]
+    second_tx = rows[2].tx_hash
+    assert passport_txs(ledger, address, from_block) == [first_tx, second_tx]
+
+    # 3. `essl oracle run` finds the second batch mined: nothing is sent again.
     proc = essl_oracle(path, "--once")
     _, errors = proc.communicate(timeout=900)
     assert proc.returncode == 0, errors[-3000:]
     txs = passport_txs(ledger, address, from_block)
-    assert len(txs) == len(days)  # one transaction per station-day
-    assert txs[0] == recorded_tx
+    assert txs == [first_tx, second_tx]  # one transaction per station-day
     for passport_id, key in packs:
         anchored = pa.admin.snapshots(key)
         assert [s.snapshot.day for s in anchored] == days, passport_id  # none lost, none twice
@@ -208,3 +230,40 @@ def test_a_refused_batch_is_split_the_bad_pack_named_and_the_other_lands(
     assert rows[b_id].batch is None  # sent alone after the split
     assert [s.snapshot.day for s in pa.admin.snapshots(b_key)] == [FIRST_DAY]
     assert [s.snapshot.day for s in pa.admin.snapshots(a_key)] == [FIRST_DAY + 5]
+
+
+def test_an_outbox_of_the_previous_version_opens_and_its_rows_are_sent_alone(
+    tmp_path: Path,
+) -> None:
+    """`outbox_snapshots` as the version before batches made it (no batch columns), with a
+    signed row: opening it adds the columns in place and the row reads as one to send alone."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.schema import CreateTable
+    from sqlmodel import Session, select
+
+    from oracle.passport_days import ADDED_COLUMNS, OutboxSnapshot, open_snapshot_table
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'outbox.sqlite'}")
+    ddl = str(CreateTable(OutboxSnapshot.__table__).compile(engine))  # type: ignore[attr-defined]
+    old = "\n".join(
+        line
+        for line in ddl.splitlines()
+        if line.split()[:1] != ["batch"] and line.split()[:1] != ["batch_signatures_json"]
+    )
+    assert "batch" not in old
+    with engine.begin() as conn:
+        conn.execute(text(old))
+        conn.execute(
+            text(
+                "INSERT INTO outbox_snapshots (passport, day, station_id, passport_id, "
+                "device_id, state, snapshot_json, signatures_json, telemetry_root, "
+                "reading_count, attempts, updated_at) VALUES ('0xab', 20780, 1, 'urn:x:1', 7, "
+                "'signed', 'null', '[]', '0x01', 3, 0, 0)"
+            )
+        )
+    open_snapshot_table(engine)
+    open_snapshot_table(engine)  # and again: nothing to add
+    with Session(engine) as s:
+        [row] = s.exec(select(OutboxSnapshot)).all()
+    assert (row.state, row.batch, row.batch_signatures) == ("signed", None, [])
+    assert set(ADDED_COLUMNS) == {"batch", "batch_signatures_json"}
