@@ -12,7 +12,7 @@ Gas (each figure the average over the run, with the worst case beside it):
   (oracle/passport_days.py: PassportDays closes the day from the packs' signed BMS readings,
   the nodes co-sign, the outbox row is written, SnapshotRelay sends) for the same 10 packs,
   ORACLE_DAYS days each sending every snapshot alone, then ORACLE_DAYS days one batch a day;
-  gas per pack per day.
+  gas per pack per day; oracle_batched_2_packs_gas_per_pack: the same for a station of 2 packs.
 
 Verify: one pack at 1 Hz (86,400 signed BMS readings a day) for ESSL_BENCH_PASSPORT_DAYS days
 (default 2; 30 is the full pack-month, about 2.6 M readings and 1.6 GB of batch files), archived
@@ -220,10 +220,15 @@ def _oracle_bench(ledger: Any, world: Any, station: int, tmp: Path, say: Any) ->
     sim = PackSimulator(5, first, packs, station, domain, period_s=ORACLE_PERIOD_S)
     client = PassportsClient(ledger)
     out: dict[str, Any] = {}
-    for name, batch in (("single", False), ("batched", True)):
+    runs = (
+        ("single", False, bound),
+        ("batched", True, bound),
+        ("batched_2_packs", True, bound[:2]),
+    )
+    for name, batch, some in runs:
         outbox = Outbox(tmp / f"oracle-{name}.sqlite")
         days = PassportDays(
-            packs=bound,
+            packs=some,
             station_id=station,
             interval_s=world.station.interval_seconds,
             first_interval=first * DAY,
@@ -241,12 +246,12 @@ def _oracle_bench(ledger: Any, world: Any, station: int, tmp: Path, say: Any) ->
         per_pack = []
         for _ in range(ORACLE_DAYS + (1 if name == "single" else 0)):
             day = sim.day
-            days.close_day(day, bound, sim.next_day())
+            days.close_day(day, some, sim.next_day())
             confirmed = relay.step()
-            if len(confirmed) != len(bound):
+            if len(confirmed) != len(some):
                 raise RuntimeError(f"oracle {name} day {day}: {len(confirmed)} confirmed")
             txs = {r.tx_hash: r.gas_used or 0 for r in confirmed}
-            per_pack.append(sum(txs.values()) // len(bound))
+            per_pack.append(sum(txs.values()) // len(some))
         if name == "single":
             per_pack = per_pack[1:]  # each pack's first snapshot costs more (fresh storage)
         out[f"oracle_{name}_gas_per_pack"] = _stats(per_pack)
