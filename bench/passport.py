@@ -6,7 +6,13 @@ Gas (each figure the average over the run, with the worst case beside it):
 - single_snapshot_gas: one pack's daily snapshot, 2-of-3 oracle signatures, steady state (after
   the pack's first snapshot), over 30 days; pack_month_gas: those 30 days summed;
 - batched_snapshot_gas_per_pack: one submitSnapshotBatch per day for 10 packs under one
-  signature set, per pack, over 30 days.
+  signature set, per pack, over 30 days; batch_of_one_gas: submitSnapshotBatch with one
+  snapshot (against single_snapshot_gas: what a day with one pack ready costs either way);
+- oracle_single_gas_per_pack / oracle_batched_gas_per_pack: the running oracle's path
+  (oracle/passport_days.py: PassportDays closes the day from the packs' signed BMS readings,
+  the nodes co-sign, the outbox row is written, SnapshotRelay sends) for the same 10 packs,
+  ORACLE_DAYS days each sending every snapshot alone, then ORACLE_DAYS days one batch a day;
+  gas per pack per day; oracle_batched_2_packs_gas_per_pack: the same for a station of 2 packs.
 
 Verify: one pack at 1 Hz (86,400 signed BMS readings a day) for ESSL_BENCH_PASSPORT_DAYS days
 (default 2; 30 is the full pack-month, about 2.6 M readings and 1.6 GB of batch files), archived
@@ -36,11 +42,15 @@ from ledger.readings import DeviceDomain
 from ledger.registry import RegistryClient
 from ledger.verify.passport import verify_passport
 from ledger.verify.signatures import check_batch_job
+from oracle.outbox import Outbox
 from oracle.passport import PackBinding, day_snapshots, quorum_sign
+from oracle.passport_days import PackPassport, PassportDays, SnapshotRelay
 from oracle.sources.pack_simulator import PackSimulator, SimPack, pack_key
 
 PACKS = 10
 DAYS = 30
+ORACLE_DAYS = 10
+ORACLE_PERIOD_S = 600  # 144 readings per pack-day (the count does not change the gas)
 PACK_MONTH_READINGS = 30 * 86_400
 
 
@@ -164,14 +174,90 @@ def run(progress: bool = True) -> dict[str, Any]:
         figures["batched_snapshot_gas_per_pack"] = _stats(batched[1:])
         figures["batched_pack_month_gas"] = sum(batched[1:])
         say(f"batched ({PACKS} packs): {figures['batched_snapshot_gas_per_pack']} per pack")
+        one = []
+        for d in range(5):
+            s = _snapshot(keys[0], first_day + DAYS + 1 + d, devices[0], digest, 0)
+            sigs = quorum_signatures(oracle_keys, chain_id, address, [s])
+            one.append(int(admin.submit_batch([s], sigs)["gasUsed"]))
+        figures["batch_of_one_gas"] = _stats(one)
+        say(f"batch of one: {figures['batch_of_one_gas']}")
 
+        figures |= _oracle_bench(ledger, world, station, Path(tmp), say)
         figures |= _verify_bench(ledger, world, station, say, Path(tmp) / "archive")
         figures["targets"] = {
             "single_snapshot_gas": 60_000,
             "batched_snapshot_gas_per_pack": 25_000,
+            "oracle_batched_gas_per_pack": 25_000,
             "verify_vs_bench_verify_ratio": 2.0,
         }
     return figures
+
+
+def _oracle_bench(ledger: Any, world: Any, station: int, tmp: Path, say: Any) -> dict[str, Any]:
+    """The oracle's path for PACKS new packs: ORACLE_DAYS days each snapshot alone, then
+    ORACLE_DAYS days one batch a day (after each pack's first snapshot)."""
+    actors = story_actors()
+    packs = [
+        SimPack(f"oracle {i}", pack_key(9, f"oracle-{i}"), 280_000, 9_300, 1_100, 0.6)
+        for i in range(PACKS)
+    ]
+    devices = register_pack_bms(ledger, world, station, tuple(packs))
+    oem = PassportsClient(ledger.as_account(actors.oem))
+    operator = PassportsClient(ledger.as_account(world.station_operator))
+    bound = []
+    for i, p in enumerate(packs):
+        passport_id = f"urn:iso15459:BENCH:ORACLE:{i}"
+        made = pack_params(
+            p, passport_id, f"BENCH-OR-{i:04d}", actors.oem.address, Category.INDUSTRIAL, DAY_START
+        )
+        key = created_key(oem, oem.create(made))
+        oem.transfer(key, world.station_operator.address)
+        operator.install(key, station, devices[i])
+        bound.append(PackPassport(passport_id, PackBinding(key, devices[i], p.address)))
+    registry = ledger.deployment.address("Registry")
+    domain = DeviceDomain(ledger.chain_id, registry)
+    first = DAY_START // DAY
+    sim = PackSimulator(5, first, packs, station, domain, period_s=ORACLE_PERIOD_S)
+    client = PassportsClient(ledger)
+    out: dict[str, Any] = {}
+    runs = (
+        ("single", False, bound),
+        ("batched", True, bound),
+        ("batched_2_packs", True, bound[:2]),
+    )
+    for name, batch, some in runs:
+        outbox = Outbox(tmp / f"oracle-{name}.sqlite")
+        days = PassportDays(
+            packs=some,
+            station_id=station,
+            interval_s=world.station.interval_seconds,
+            first_interval=first * DAY,
+            outbox=outbox,
+            archive_dir=tmp / "oracle-archive",
+            node_keys=[bytes(o.key) for o in world.oracles],
+            threshold=world.threshold,
+            chain_id=ledger.chain_id,
+            registry_address=registry,
+            passports_address=client.address,
+            config_digest=RegistryClient(ledger).oracle_config().digest,
+            batch=batch,
+        )
+        relay = SnapshotRelay(client, days)
+        per_pack = []
+        for _ in range(ORACLE_DAYS + (1 if name == "single" else 0)):
+            day = sim.day
+            days.close_day(day, some, sim.next_day())
+            confirmed = relay.step()
+            if len(confirmed) != len(some):
+                raise RuntimeError(f"oracle {name} day {day}: {len(confirmed)} confirmed")
+            txs = {r.tx_hash: r.gas_used or 0 for r in confirmed}
+            per_pack.append(sum(txs.values()) // len(some))
+        if name == "single":
+            per_pack = per_pack[1:]  # each pack's first snapshot costs more (fresh storage)
+        out[f"oracle_{name}_gas_per_pack"] = _stats(per_pack)
+        out[f"oracle_{name}_transactions_per_day"] = len(txs)
+        say(f"oracle path, {name}: {out[f'oracle_{name}_gas_per_pack']} per pack per day")
+    return out
 
 
 def _verify_bench(ledger: Any, world: Any, station: int, say: Any, archive: Path) -> dict[str, Any]:

@@ -268,15 +268,19 @@ class PassportsClient:
     def submit_batch(
         self, snapshots: Sequence[Snapshot], signatures: list[bytes], gas: int | None = None
     ) -> TxReceipt:
-        fn = self.contract.functions.submitSnapshotBatch(
-            [s.as_abi() for s in snapshots], pack_signatures(signatures)
-        )
-        return self._send(fn, gas)
+        return self._send(self.batch_call(snapshots, signatures), gas)
 
     def snapshot_call(self, snapshot: Snapshot, signatures: Sequence[bytes]) -> Any:
         """The submitSnapshot call (for a caller that signs and sends it itself)."""
         return self.contract.functions.submitSnapshot(
             snapshot.as_abi(), pack_signatures(signatures)
+        )
+
+    def batch_call(self, snapshots: Sequence[Snapshot], signatures: Sequence[bytes]) -> Any:
+        """The submitSnapshotBatch call: one signature set over hashSnapshotBatch(snapshots);
+        any snapshot the contract refuses reverts the whole batch."""
+        return self.contract.functions.submitSnapshotBatch(
+            [s.as_abi() for s in snapshots], pack_signatures(signatures)
         )
 
     # ------------------------------------------------------------------ views

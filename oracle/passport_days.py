@@ -5,6 +5,12 @@ archived as the pack-day batch, summarized, co-signed by the oracle nodes and re
 outbox (table `outbox_snapshots`, the same SQLite file as the reports); `SnapshotRelay` sends
 them on-chain in day order.
 
+A day with two or more snapshots is also co-signed as one batch (`hashSnapshotBatch` over the
+day's snapshots in passport order) and sent in one `submitSnapshotBatch` transaction; each row
+keeps its own single-snapshot signatures too, so a batch the contract refuses (one bad pack
+reverts the whole batch) is split and each snapshot is sent alone: the bad one is parked as
+failed with its own reason and the others land.
+
 Durable as the reports are: the interval batch files are written before their interval is
 recorded, the pack-day file before its snapshot row, and the signed transaction before it is
 broadcast, so a kill -9 at any point resumes with nothing lost; a (passport, day) row exists
@@ -22,12 +28,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine, inspect, text
 from sqlmodel import Field, Session, SQLModel, col, select
 from web3.exceptions import TransactionNotFound
 
 from ledger.client import Ledger
 from ledger.errors import ContractRevert, LedgerError
-from ledger.passport_snapshots import DAY, Snapshot
+from ledger.passport_snapshots import DAY, Snapshot, batch_digest
 from ledger.passports import PassportsClient, passport_key
 from ledger.registry import DeviceKind, RegistryClient
 from ledger.tx import NotMined, SentTx
@@ -69,7 +76,12 @@ class OutboxSnapshot(SQLModel, table=True):
     device_id: int
     state: str = Field(index=True)  # a SnapshotState value
     snapshot_json: str  # Snapshot.to_json(), "null" for a gap
-    signatures_json: str  # ["0x…", …] in ascending signer order
+    signatures_json: str  # ["0x…", …] over this snapshot alone, in ascending signer order
+    # Sent in a batch: the batch's EIP-712 digest (the rows sharing it, in passport order, are
+    # the batch) and the signatures over it; None when sent alone. The transaction fields
+    # below are then the batch's, the same in each of its rows (gas_used: the whole batch).
+    batch: str | None = None
+    batch_signatures_json: str | None = None
     telemetry_root: str
     reading_count: int
     tx_hash: str | None = None
@@ -88,6 +100,25 @@ class OutboxSnapshot(SQLModel, table=True):
     @property
     def signatures(self) -> list[bytes]:
         return [bytes.fromhex(s[2:]) for s in json.loads(self.signatures_json)]
+
+    @property
+    def batch_signatures(self) -> list[bytes]:
+        return [bytes.fromhex(s[2:]) for s in json.loads(self.batch_signatures_json or "[]")]
+
+
+# Columns added after the first snapshot outboxes were written: added in place to an older
+# file (its rows have none: each is sent alone, as before).
+ADDED_COLUMNS = {"batch": "TEXT", "batch_signatures_json": "TEXT"}
+
+
+def open_snapshot_table(engine: Engine) -> None:
+    """Create `outbox_snapshots`, or bring an older one up to this version's columns."""
+    SQLModel.metadata.create_all(engine, tables=[OutboxSnapshot.__table__])  # type: ignore[attr-defined]
+    have = {c["name"] for c in inspect(engine).get_columns("outbox_snapshots")}
+    with engine.begin() as conn:
+        for name, sql_type in ADDED_COLUMNS.items():
+            if name not in have:
+                conn.execute(text(f"ALTER TABLE outbox_snapshots ADD COLUMN {name} {sql_type}"))
 
 
 @dataclass(frozen=True)
@@ -141,7 +172,9 @@ def resolve_packs(ledger: Ledger, config: OracleConfig) -> list[PackPassport]:
 
 
 class PassportDays:
-    """Closes each UTC day whose intervals are all recorded: one snapshot row per pack."""
+    """Closes each UTC day whose intervals are all recorded: one snapshot row per pack, the
+    day's rows written together; with `batch` (the default) a day of two or more snapshots is
+    co-signed as one batch as well."""
 
     def __init__(
         self,
@@ -158,6 +191,7 @@ class PassportDays:
         registry_address: str,
         passports_address: str,
         config_digest: bytes,
+        batch: bool = True,
     ) -> None:
         self.packs = list(packs)
         self.station_id = station_id
@@ -172,7 +206,8 @@ class PassportDays:
         self.registry_address = registry_address
         self.passports_address = passports_address
         self.config_digest = config_digest
-        SQLModel.metadata.create_all(self.engine, tables=[OutboxSnapshot.__table__])  # type: ignore[attr-defined]
+        self.batch = batch
+        open_snapshot_table(self.engine)
         self._done = {(r.passport, r.day) for r in self.rows()}
 
     def rows(self) -> list[OutboxSnapshot]:
@@ -198,9 +233,42 @@ class PassportDays:
         for day in range(self.first_interval // DAY, next_interval // DAY):
             todo = [p for p in self.packs if (_hex(p.binding.passport), day) not in self._done]
             if todo:
-                readings = self._day_readings(day)
-                out += [self._close(p, day, readings) for p in todo]
+                out += self.close_day(day, todo, self._day_readings(day))
         return out
+
+    def close_day(
+        self,
+        day: int,
+        packs: Sequence[PackPassport],
+        readings: dict[str, list[SignedReading]],
+    ) -> list[DayOutcome]:
+        """The day's rows of `packs` from their readings (BMS address -> readings), recorded
+        in one transaction: a kill leaves all of them or none."""
+        rows = [self._close(p, day, readings) for p in packs]
+        signed = sorted(
+            (r for r in rows if r.state == SnapshotState.SIGNED.value), key=lambda r: r.passport
+        )
+        if self.batch and len(signed) >= 2:
+            snapshots = [r.snapshot for r in signed]
+            sigs = quorum_sign(
+                snapshots,
+                readings,
+                [p.binding for p in packs],
+                self.node_keys,
+                self.threshold,
+                chain_id=self.chain_id,
+                passports_address=self.passports_address,
+                batch=True,
+            )
+            digest = "0x" + batch_digest(snapshots, self.chain_id, self.passports_address).hex()
+            for r in signed:
+                r.batch = digest
+                r.batch_signatures_json = json.dumps(["0x" + s.hex() for s in sigs])
+        self._record(rows)
+        return [
+            DayOutcome(p.passport_id, day, r.state, r.last_error or r.telemetry_root)
+            for p, r in zip(packs, rows, strict=True)
+        ]
 
     def _day_readings(self, day: int) -> dict[str, list[SignedReading]]:
         """The accepted readings of every mapped BMS on `day`, from the recorded intervals'
@@ -225,7 +293,8 @@ class PassportDays:
 
     def _close(
         self, pack: PackPassport, day: int, readings: dict[str, list[SignedReading]]
-    ) -> DayOutcome:
+    ) -> OutboxSnapshot:
+        """The pack's row for the day (not recorded yet): signed alone, or a gap."""
         b = pack.binding
         row = OutboxSnapshot(
             passport=_hex(b.passport),
@@ -253,8 +322,7 @@ class PassportDays:
         except PackDayMissing as exc:
             log.warning("passport %s day %d: no snapshot: %s", pack.passport_id, day, exc)
             row.state, row.last_error = SnapshotState.GAP.value, str(exc)
-            self._record(row)
-            return DayOutcome(pack.passport_id, day, row.state, str(exc))
+            return row
         sigs = quorum_sign(
             [made.snapshot],
             readings,
@@ -269,23 +337,26 @@ class PassportDays:
         row.signatures_json = json.dumps(["0x" + s.hex() for s in sigs])
         row.telemetry_root = "0x" + made.snapshot.telemetry_root.hex()
         row.reading_count = made.snapshot.reading_count
-        self._record(row)
-        return DayOutcome(pack.passport_id, day, row.state, row.telemetry_root)
+        return row
 
-    def _record(self, row: OutboxSnapshot) -> None:
-        row.updated_at = time.time()
+    def _record(self, rows: Sequence[OutboxSnapshot]) -> None:
+        now = time.time()
         with Session(self.engine) as s:
-            s.merge(row)
+            for row in rows:
+                row.updated_at = now
+                s.merge(row)
             s.commit()
-        self._done.add((row.passport, row.day))
+        self._done |= {(r.passport, r.day) for r in rows}
 
 
 class SnapshotRelay:
     """Sends signed snapshots in day order through the oracle's transaction manager (the
-    reports' key and nonces): the transaction recorded before it is broadcast, followed until
-    mined, rebroadcast as is if the node lost it, signed anew if its nonce went elsewhere; a
-    snapshot the chain already has is confirmed without sending; one the contract refuses is
-    parked as failed with the reason."""
+    reports' key and nonces), one transaction per batch (a day's rows sharing `batch`) or per
+    snapshot sent alone: the transaction recorded before it is broadcast, followed until mined,
+    rebroadcast as is if the node lost it, signed anew if its nonce went elsewhere; a snapshot
+    the chain already has is confirmed without sending; one the contract refuses is parked as
+    failed with the reason. A batch that cannot be sent whole (the contract refuses it, or a
+    member is on-chain already) is split: each remaining snapshot is sent alone."""
 
     def __init__(
         self,
@@ -304,15 +375,18 @@ class SnapshotRelay:
     def tx(self) -> Any:
         return self.passports.ledger.tx
 
-    def _update(self, row: OutboxSnapshot, **fields: object) -> None:
+    def _update(self, rows: Sequence[OutboxSnapshot], **fields: object) -> None:
+        """The same fields set on every row, in one database transaction."""
+        now = time.time()
         with Session(self.days.engine) as s:
-            current = s.get(OutboxSnapshot, (row.passport, row.day))
-            assert current is not None
-            for k, v in fields.items():
-                setattr(current, k, v)
-                setattr(row, k, v)
-            current.updated_at = time.time()
-            s.add(current)
+            for row in rows:
+                current = s.get(OutboxSnapshot, (row.passport, row.day))
+                assert current is not None
+                for k, v in fields.items():
+                    setattr(current, k, v)
+                    setattr(row, k, v)
+                current.updated_at = now
+                s.add(current)
             s.commit()
 
     def _anchored(self, row: OutboxSnapshot) -> bool:
@@ -324,16 +398,23 @@ class SnapshotRelay:
         logs = ev.get_logs(from_block=0, argument_filters={"passport": key, "day": row.day})
         return bool(list(logs))
 
-    def _confirm(self, row: OutboxSnapshot, receipt: Any | None) -> None:
+    def _confirm(self, rows: Sequence[OutboxSnapshot], receipt: Any | None) -> None:
         fields: dict[str, object] = {"state": SnapshotState.CONFIRMED.value, "last_error": None}
         if receipt is not None:
-            fields |= {
-                "block_number": int(receipt["blockNumber"]),
-                "gas_used": int(receipt["gasUsed"]),
-            }
-        self._update(row, **fields)
+            gas = int(receipt["gasUsed"])
+            fields |= {"block_number": int(receipt["blockNumber"]), "gas_used": gas}
+            log.info(
+                "%s day %d confirmed in block %d: gas %d, %d per pack",
+                _what(rows),
+                rows[0].day,
+                int(receipt["blockNumber"]),
+                gas,
+                gas // len(rows),
+            )
+        self._update(rows, **fields)
         if self.on_confirmed:
-            self.on_confirmed(row)
+            for row in rows:
+                self.on_confirmed(row)
 
     def _receipt(self, tx_hash: str) -> Any:
         try:
@@ -341,85 +422,156 @@ class SnapshotRelay:
         except TransactionNotFound:
             return None
 
+    def _units(self) -> list[list[OutboxSnapshot]]:
+        """The pending rows as what one transaction sends (a batch's rows together), oldest
+        day first."""
+        units: dict[tuple[int, str], list[OutboxSnapshot]] = {}
+        for row in self.days.pending():
+            units.setdefault((row.day, row.batch or row.passport), []).append(row)
+        return list(units.values())
+
     def step(self) -> list[OutboxSnapshot]:
         """One pass over the pending snapshots, oldest day first; returns those confirmed.
         Stops at a transaction still pending (day order is kept)."""
-        confirmed = []
-        for row in self.days.pending():
-            if row.state == SnapshotState.SUBMITTED.value:
-                assert row.tx_hash is not None
-                receipt = self._receipt(row.tx_hash)
-                if receipt is not None and receipt["status"] == 1:
-                    self._confirm(row, receipt)
-                    confirmed.append(row)
-                    continue
-                if receipt is None and self.tx.node_has(row.tx_hash):
-                    break  # still pending: wait for it
-                if self._anchored(row):
-                    self._confirm(row, None)
-                    confirmed.append(row)
-                    continue
-                if (
-                    receipt is None
-                    and row.raw_tx is not None
-                    and row.nonce is not None
-                    and row.nonce >= self.tx.mined_nonce()
-                    and self.tx.rebroadcast(row.raw_tx)
-                ):
-                    log.warning(
-                        "snapshot %s day %d: transaction lost, rebroadcast",
-                        row.passport_id,
-                        row.day,
-                    )
-                    self.tx.resync()
-                    break
-                self._update(
-                    row, state=SnapshotState.SIGNED.value, tx_hash=None, raw_tx=None, nonce=None
-                )
-                self.tx.resync()
-            if self._anchored(row):
-                self._confirm(row, None)
-                confirmed.append(row)
-                continue
-            state = self._send(row)
-            if state == SnapshotState.SUBMITTED:
-                break  # not mined yet: followed in the next steps
-            if state == SnapshotState.CONFIRMED:
-                confirmed.append(row)
+        confirmed: list[OutboxSnapshot] = []
+        for unit in self._units():
+            done, waiting = self._advance(unit)
+            confirmed += done
+            if waiting:
+                break
         return confirmed
 
-    def _send(self, row: OutboxSnapshot) -> SnapshotState:
-        """Send the snapshot: CONFIRMED (mined), FAILED (refused) or SUBMITTED (not mined
-        within mine_wait_s)."""
+    def _advance(self, unit: list[OutboxSnapshot]) -> tuple[list[OutboxSnapshot], bool]:
+        """Follow or send one batch (or one snapshot alone): the rows confirmed, and whether
+        a transaction is still pending."""
+        if unit[0].state == SnapshotState.SUBMITTED.value:
+            followed = self._follow(unit)
+            if followed is not None:
+                return (unit, False) if followed else ([], True)
+        anchored = [r for r in unit if self._anchored(r)]
+        if anchored:
+            self._confirm(anchored, None)
+        rest = [r for r in unit if r not in anchored]
+        if not rest:
+            return anchored, False
+        if rest[0].batch is not None:
+            why = self._unsendable(rest)
+            if why is None:
+                state, why = self._send(rest)
+                if state == SnapshotState.CONFIRMED:
+                    return anchored + rest, False
+                if state == SnapshotState.SUBMITTED:
+                    return anchored, True
+            self._split(rest, why or "")
+            done = list(anchored)
+            for row in rest:
+                confirmed, waiting = self._advance([row])
+                done += confirmed
+                if waiting:
+                    return done, True
+            return done, False
+        state, _ = self._send(rest)
+        if state == SnapshotState.SUBMITTED:
+            return anchored, True
+        return anchored + (rest if state == SnapshotState.CONFIRMED else []), False
+
+    def _follow(self, unit: list[OutboxSnapshot]) -> bool | None:
+        """A submitted transaction: True once confirmed, False while pending, None when it
+        must be sent again (the rows back to signed)."""
+        tx_hash = unit[0].tx_hash
+        assert tx_hash is not None
+        receipt = self._receipt(tx_hash)
+        if receipt is not None and receipt["status"] == 1:
+            self._confirm(unit, receipt)
+            return True
+        if receipt is None and self.tx.node_has(tx_hash):
+            return False  # still pending: wait for it
+        if all(self._anchored(r) for r in unit):
+            self._confirm(unit, None)
+            return True
+        raw, nonce = unit[0].raw_tx, unit[0].nonce
+        if (
+            receipt is None
+            and raw is not None
+            and nonce is not None
+            and nonce >= self.tx.mined_nonce()
+            and self.tx.rebroadcast(raw)
+        ):
+            log.warning("%s day %d: transaction lost, rebroadcast", _what(unit), unit[0].day)
+            self.tx.resync()
+            return False
+        self._update(unit, state=SnapshotState.SIGNED.value, tx_hash=None, raw_tx=None, nonce=None)
+        self.tx.resync()
+        return None
+
+    def _unsendable(self, rows: Sequence[OutboxSnapshot]) -> str | None:
+        """Why these rows cannot go as their batch: the signatures are over the batch digest,
+        so exactly its snapshots in passport order (a member on-chain already cannot be left
+        out)."""
+        snapshots = [r.snapshot for r in rows]
+        digest = batch_digest(snapshots, self.days.chain_id, self.days.passports_address)
+        if "0x" + digest.hex() != rows[0].batch:
+            return "not every snapshot of the batch is still to send"
+        return None
+
+    def _split(self, rows: Sequence[OutboxSnapshot], why: str) -> None:
+        log.warning(
+            "snapshot batch of day %d (%s) cannot be sent whole: %s; sending each snapshot alone",
+            rows[0].day,
+            ", ".join(r.passport_id for r in rows),
+            why,
+        )
+        self._update(rows, batch=None, batch_signatures_json=None)
+
+    def _call(self, rows: Sequence[OutboxSnapshot]) -> Any:
+        if rows[0].batch is None:
+            return self.passports.snapshot_call(rows[0].snapshot, rows[0].signatures)
+        return self.passports.batch_call([r.snapshot for r in rows], rows[0].batch_signatures)
+
+    def _send(self, rows: list[OutboxSnapshot]) -> tuple[SnapshotState, str | None]:
+        """Send the batch (or the snapshot alone): CONFIRMED (mined), SUBMITTED (not mined
+        within mine_wait_s) or FAILED with the contract's reason (a snapshot alone is parked
+        as failed; a batch is left to the caller to split)."""
 
         def record(sent: SentTx) -> None:
             self._update(
-                row,
+                rows,
                 state=SnapshotState.SUBMITTED.value,
                 tx_hash=sent.tx_hash,
                 raw_tx=sent.raw,
                 nonce=sent.nonce,
-                attempts=row.attempts + 1,
+                attempts=rows[0].attempts + 1,
             )
 
-        call = self.passports.snapshot_call(row.snapshot, row.signatures)
+        what = _what(rows)
         try:
-            sent = self.tx.send(call, before_broadcast=record)
+            sent = self.tx.send(self._call(rows), before_broadcast=record)
+            if rows[0].batch is not None:
+                log.info("%s day %d sent: %s", what, rows[0].day, sent.tx_hash)
             receipt = self.tx.wait_mined(sent, timeout_s=self.mine_wait_s, on_replace=record)
         except NotMined as exc:
-            log.warning("snapshot %s day %d: %s; following it", row.passport_id, row.day, exc)
-            return SnapshotState.SUBMITTED
+            log.warning("%s day %d: %s; following it", what, rows[0].day, exc)
+            return SnapshotState.SUBMITTED, None
         except ContractRevert as exc:
-            self._update(row, state=SnapshotState.FAILED.value, last_error=str(exc))
+            if rows[0].batch is not None:
+                return SnapshotState.FAILED, f"refused on-chain: {exc}"
+            [row] = rows
+            self._update(rows, state=SnapshotState.FAILED.value, last_error=str(exc))
             log.error(
                 "snapshot of passport %s day %d refused on-chain: %s", row.passport_id, row.day, exc
             )
-            return SnapshotState.FAILED
+            return SnapshotState.FAILED, str(exc)
         except LedgerError as exc:
-            self._update(row, last_error=str(exc))
+            self._update(rows, last_error=str(exc))
             raise
-        self._confirm(row, receipt)
-        return SnapshotState.CONFIRMED
+        self._confirm(rows, receipt)
+        return SnapshotState.CONFIRMED, None
+
+
+def _what(rows: Sequence[OutboxSnapshot]) -> str:
+    if rows[0].batch is not None:
+        return f"snapshot batch of {len(rows)} packs"
+    return f"snapshot of passport {rows[0].passport_id}"
 
 
 def passport_days(
