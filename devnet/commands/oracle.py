@@ -62,7 +62,9 @@ RUN_EPILOG = escape(
 def run(
     config: ConfigOption,
     once: Annotated[bool, typer.Option(help="Process what is due, relay it, and exit.")] = False,
-    verbose: Annotated[bool, typer.Option("-v", help="Log warnings and retries.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("-v", help="Log warnings, retries and each pack snapshot transaction.")
+    ] = False,
 ) -> None:
     """Validate readings, agree on each interval's report (k of n nodes), archive the batch,
     and relay the signed report on-chain from the durable outbox. Safe to kill and restart.
@@ -85,6 +87,8 @@ def run(
     )
 
     logging.basicConfig(level=logging.WARNING if verbose else logging.ERROR)
+    if verbose:  # a batch of pack snapshots sent, and its gas per pack once confirmed
+        logging.getLogger("essl.oracle.passport").setLevel(logging.INFO)
     cfg = load_config(config)
     oracle = build_oracle(cfg)
     guard = FailureGuard(cfg.max_failures)

@@ -225,6 +225,8 @@ def test_a_refused_batch_is_split_the_bad_pack_named_and_the_other_lands(
     assert "cannot be sent whole" in errors and "BatteryPassportsSnapshotNotAfter" in errors
     assert "1 pack snapshot(s) refused on-chain" in errors
     assert f"passport {a_id} day {FIRST_DAY}" in errors
+    # `-v` shows the passport relay's lines: pack B's lone snapshot confirmed, with its gas
+    assert f"snapshot of passport {b_id} day {FIRST_DAY} confirmed in block" in errors
     rows = {r.passport_id: r for r in snapshot_rows(config, ledger)}
     assert (rows[a_id].state, rows[b_id].state) == ("failed", "confirmed")
     assert rows[b_id].batch is None  # sent alone after the split
