@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from ledger.reasons import MAX_REASON_CHARS
+
 StateName = Literal["pending", "final", "disputed", "superseded", "unknown"]
 ResponseName = Literal["acknowledged", "disputed"]
 
@@ -117,7 +119,9 @@ class ResponseRequest(BaseModel):
 
 
 class DisputeRequest(ResponseRequest):
-    reason: str = Field(min_length=1, max_length=2000, description="keccak256 goes on-chain.")
+    reason: str = Field(
+        min_length=1, max_length=MAX_REASON_CHARS, description="keccak256 goes on-chain."
+    )
 
 
 class ResponsePublic(BaseModel):

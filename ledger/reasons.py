@@ -15,7 +15,7 @@ from web3 import Web3
 
 from ledger.index.tables import ReasonText
 
-MAX_REASON_CHARS = 2000  # the longest reason text the API keeps (as for a dispute's reason)
+MAX_REASON_CHARS = 2000  # the longest reason text the API keeps (disputes, rejections, revocations)
 NO_REASON = bytes(32)  # a rejection or revocation without a reason carries the zero hash
 
 
