@@ -11,6 +11,7 @@ from typing import Any
 
 import requests
 from web3.exceptions import Web3RPCError
+from web3.logs import DISCARD
 
 from ledger.tx import with_retries
 
@@ -80,3 +81,9 @@ def event_logs(
         )
 
     return paged(fetch, from_block, to_block, max_range=max_range)
+
+
+def receipt_events(event: Any, receipt: Any) -> tuple[Any, ...]:
+    """`event`'s logs in a transaction's receipt, decoded. The receipt's other logs (other
+    events, other contracts) are skipped quietly rather than warned about one by one."""
+    return tuple(event.process_receipt(receipt, errors=DISCARD))

@@ -9,6 +9,7 @@ from web3.types import TxReceipt
 
 from ledger.client import Ledger
 from ledger.kinds import DeviceKind
+from ledger.logs import receipt_events
 
 __all__ = [
     "ROLES",
@@ -113,7 +114,7 @@ class RegistryClient:
         self.contract = ledger.contract("Registry")
 
     def _event(self, receipt: TxReceipt, name: str) -> dict[str, Any]:
-        events = getattr(self.contract.events, name)().process_receipt(receipt)
+        events = receipt_events(getattr(self.contract.events, name)(), receipt)
         return dict(events[0]["args"])
 
     def role(self, name: str) -> bytes:

@@ -11,6 +11,7 @@ from ledger.baselines import Baseline, CounterBelowBaseline, booked_counters
 from ledger.client import Ledger
 from ledger.errors import revert_class
 from ledger.keys import devnet_keys
+from ledger.logs import receipt_events
 from ledger.registry import RegistryClient
 from ledger.storage import StorageLedgerClient
 from tests.helpers import report, submit
@@ -35,7 +36,7 @@ def test_station_operator_sets_the_first_baseline_of_a_new_participant(
     meter = _meter(world, 0)
     client = StorageLedgerClient(ledger.as_account(world.station_operator))
     receipt = client.set_baseline(station, gen, meter, LIFETIME_WH, 12_345)
-    (event,) = client.contract.events.BaselineSet().process_receipt(receipt)
+    (event,) = receipt_events(client.contract.events.BaselineSet(), receipt)
     assert dict(event["args"]) == {
         "stationId": station,
         "participant": gen,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ledger.client import Ledger
 from ledger.credits import CreditState, RetireInfo
+from ledger.logs import receipt_events
 from ledger.storage import StorageLedgerClient
 from tests.credit_helpers import PERIOD, QH_GRAMS_PER_MWH, Actors, request
 
@@ -39,7 +40,7 @@ def test_issue_transfer_retire_keeps_every_count(
     )
     receipt_hash = actors.consumer.retire(token, 200, claim)
     receipt = ledger.w3.eth.get_transaction_receipt(receipt_hash)
-    (retired,) = actors.admin.contract.events.Retired().process_receipt(receipt)
+    (retired,) = receipt_events(actors.admin.contract.events.Retired(), receipt)
     assert retired["args"]["amount"] == 200 and retired["args"]["beneficiary"] == "Xining Steel"
     assert retired["args"]["country"] == b"CN" and retired["args"]["account"] == con
 

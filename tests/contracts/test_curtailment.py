@@ -10,6 +10,7 @@ from ledger.client import Ledger
 from ledger.credits import CreditsClient
 from ledger.curtailment import attest, attest_dispatch
 from ledger.errors import CurtailedAboveCharged, ReportNotBooked, revert_class
+from ledger.logs import receipt_events
 from ledger.storage import CurtailedCharge, StorageLedgerClient
 from tests.credit_helpers import PERIOD, QH_GRAMS_PER_MWH
 from tests.helpers import report, submit
@@ -44,7 +45,7 @@ def test_attestation_books_curtailed_charging_at_factor_zero(
     receipt = grid.attest_curtailment(
         station, _start(0), [CurtailedCharge(gen, 3 * MWH + 1), CurtailedCharge(gen2, MWH)]
     )
-    events = storage.contract.events.CurtailmentAttested().process_receipt(receipt)
+    events = receipt_events(storage.contract.events.CurtailmentAttested(), receipt)
     assert [dict(e["args"]) for e in events] == [
         {
             "stationId": station,

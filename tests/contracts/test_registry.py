@@ -14,6 +14,7 @@ from ledger.client import Ledger
 from ledger.errors import revert_class
 from ledger.keys import devnet_keys
 from ledger.kinds import DeviceKind
+from ledger.logs import receipt_events
 from ledger.registry import RegistryClient, StationParams
 from ledger.reports import ordered_signatures, sign_report
 from ledger.storage import StorageLedgerClient
@@ -157,7 +158,7 @@ def test_device_key_rotation(ledger: Ledger, world: World, station: int) -> None
     device = registry.device_of(old)
     new = _key(14).address
     receipt = operator.ledger.transact("Registry", "setDeviceSigner", device, new)
-    (event,) = registry.contract.events.DeviceSignerChanged().process_receipt(receipt)
+    (event,) = receipt_events(registry.contract.events.DeviceSignerChanged(), receipt)
     assert dict(event["args"]) == {"deviceId": device, "previousSigner": old, "newSigner": new}
     assert registry.device(device).signer == new
     assert (registry.device_of(new), registry.device_of(old)) == (device, 0)

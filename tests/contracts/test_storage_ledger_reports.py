@@ -10,6 +10,7 @@ import pytest
 from devnet.world import DAY_START, INTERVAL_S, World
 from ledger.client import Ledger
 from ledger.errors import revert_class
+from ledger.logs import receipt_events
 from ledger.methodology import truncated_div
 from ledger.registry import RegistryClient, region_bytes
 from ledger.reports import IntervalReport, participant_records, report_digest
@@ -43,7 +44,7 @@ def test_resubmitting_the_same_report_is_a_no_op(
         sigs = signatures(ledger, world, again)
         assert client.contract.functions.submitReport(again.as_abi(), sigs).call() is False
         receipt = _send(ledger, world, again)
-        duplicates = client.contract.events.ReportDuplicate().process_receipt(receipt)
+        duplicates = receipt_events(client.contract.events.ReportDuplicate(), receipt)
         assert [dict(d["args"]) for d in duplicates] == [
             {
                 "stationId": station,
@@ -51,7 +52,7 @@ def test_resubmitting_the_same_report_is_a_no_op(
                 "digest": report_digest(again, ledger.chain_id, client.address),
             }
         ]
-        assert client.contract.events.ReportAccepted().process_receipt(receipt) == ()
+        assert receipt_events(client.contract.events.ReportAccepted(), receipt) == ()
     assert [client.account_of(station, p) for p in (gen, con)] == before
     assert [client.avoided_of(station, p) for p in (gen, con)] == avoided_before
     assert client.latest_interval(station)[:2] == (_start(1), _start(2))
@@ -61,9 +62,9 @@ def test_a_gap_is_allowed_and_recorded(ledger: Ledger, world: World, station: in
     gen = world.participants[0].address
     client = StorageLedgerClient(ledger)
     first = _send(ledger, world, report(ledger, station, 0, {gen: (MWH, 0)}))
-    assert client.contract.events.IntervalGap().process_receipt(first) == ()
+    assert receipt_events(client.contract.events.IntervalGap(), first) == ()
     receipt = _send(ledger, world, report(ledger, station, 5, {gen: (3 * MWH, 0)}))
-    gaps = client.contract.events.IntervalGap().process_receipt(receipt)
+    gaps = receipt_events(client.contract.events.IntervalGap(), receipt)
     assert [dict(g["args"]) for g in gaps] == [
         {"stationId": station, "previousEnd": _start(1), "intervalStart": _start(5)}
     ]
@@ -125,7 +126,7 @@ def test_an_older_key_resubmitted_needs_a_quorum_and_is_a_no_op(
     with pytest.raises(revert_class("StorageLedgerQuorumNotReached")):
         client.submit(other, signatures(ledger, world, other, count=1))
     receipt = _send(ledger, world, other)
-    (dup,) = client.contract.events.ReportDuplicate().process_receipt(receipt)
+    (dup,) = receipt_events(client.contract.events.ReportDuplicate(), receipt)
     assert dup["args"]["digest"] == report_digest(other, ledger.chain_id, client.address)
     assert client.account_of(station, gen).charged_wh == 2 * MWH
 
@@ -138,7 +139,7 @@ def test_report_accepted_carries_the_state_and_every_participant(
     _send(ledger, world, report(ledger, station, 0, {gen: (10 * MWH, 0), con: (MWH, 0)}))
     r = report(ledger, station, 1, {gen: (10 * MWH, 8 * MWH), con: (3 * MWH, 0)}, soc_bps=4321)
     receipt = _send(ledger, world, r)
-    (event,) = client.contract.events.ReportAccepted().process_receipt(receipt)
+    (event,) = receipt_events(client.contract.events.ReportAccepted(), receipt)
     args = dict(event["args"])
     version, grams = ledger.view("EmissionFactors", "currentFactor", region_bytes("CN-QH"))
     assert (args["socBps"], args["sohBps"], args["factorVersion"], args["gramsPerMWh"]) == (
@@ -180,7 +181,7 @@ def test_several_stations_in_one_batch(ledger: Ledger, world: World, station: in
         True,
     ]
     receipt = client.submit_many(batch, sigs)
-    assert len(client.contract.events.ReportAccepted().process_receipt(receipt)) == 3
+    assert len(receipt_events(client.contract.events.ReportAccepted(), receipt)) == 3
     first, other = client.account_of(station, gen.address), client.account_of(second, gen.address)
     assert (first.charged_wh, first.balance_wh) == (10 * MWH, 10 * MWH * EFF // 10_000)
     assert (other.charged_wh, other.discharged_wh) == (20 * MWH, 5 * MWH)
