@@ -23,7 +23,7 @@ def get_credit(token_id: TokenId, session: SessionDep, cache: ReadCacheDep) -> R
     )
 
 
-@router.post("/reasons", response_model=ReasonPublic, responses=documented(401, 403, 413))
+@router.post("/reasons", response_model=ReasonPublic, responses=documented(400, 401, 403, 413))
 def keep_reason(body: ReasonRequest, actor: CurrentActor, session: SessionDep) -> ReasonPublic:
     """Keep a rejection's or revocation's reason text before sending the transaction
     (verifier or regulator); the answer is the hash to put in `rejectIssuance` / `revoke`."""
