@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 from eth_utils import keccak
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from devnet.oracle_config import to_toml
@@ -42,7 +43,7 @@ from oracle.passport_cosign import SnapshotCosigner
 from oracle.passport_days import OutboxSnapshot
 from tests.devnet.cli import essl_group
 from tests.oracle.test_passport_batch_run import pa, two_pack_station  # noqa: F401
-from tests.oracle.test_passport_oracle_run import FIRST_DAY
+from tests.oracle.test_passport_oracle_run import FIRST_DAY, last_interval
 from tests.passport_helpers import PassportActors, snapshot
 
 ESSL = str(Path(sys.executable).parent / "essl")
@@ -183,38 +184,52 @@ def test_two_hosts_cosign_each_day_through_the_exchange_while_the_submitter_is_d
     print(f"two hosts, 32 intervals and one co-signed day: {elapsed:.1f} s")
 
 
-def test_a_host_killed_mid_day_restarts_and_nothing_is_lost_or_sent_twice(
+def snapshot_row_count(outbox_file: Path) -> int:
+    try:
+        with Session(Outbox(outbox_file).engine) as s:
+            return len(s.exec(select(OutboxSnapshot)).all())
+    except OperationalError:  # not created yet, or the oracle is writing
+        return 0
+
+
+@pytest.mark.parametrize("kill_at", ["mid-day", "day closed"])
+def test_a_host_killed_then_restarted_loses_nothing_and_sends_nothing_twice(
     ledger: Ledger,
     pa: PassportActors,  # noqa: F811
     tmp_path: Path,
+    kill_at: str,
 ) -> None:
-    """Three hosts; one is killed with SIGKILL in the middle of the day and restarted with
-    the same directories: the day's batch reaches the chain once, co-signed by 2 nodes."""
-    config, _, packs = two_pack_station(pa, ledger, tmp_path, END, 8201)
+    """Three hosts; the day's designated submitter is killed with SIGKILL (after 12 of the
+    day's 32 intervals, or as soon as its snapshot rows are recorded) and restarted with the
+    same directories: the day's snapshots reach the chain once, co-signed by 2 nodes."""
+    config, _, packs = two_pack_station(pa, ledger, tmp_path, END, 8201 + 10 * len(kill_at))
     exchange_url = f"sqlite:///{tmp_path / 'exchange.sqlite'}"
     paths = [host_config(config, i, exchange_url, tmp_path) for i in range(3)]
     logs = [tmp_path / f"host{i}.log" for i in range(3)]
     victim = designated(ledger, config, FIRST_DAY)
     procs = [start_host(p, lg) for p, lg in zip(paths, logs, strict=True)]
-    outbox_file = (
-        tmp_path
-        / f"host{victim}"
-        / "oracle"
-        / f"outbox-{ledger.chain_id}-{config.station_id}.sqlite"
-    )
-    deadline = time.monotonic() + 60
-    while not outbox_file.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(1.0)  # some intervals in
+    name = f"outbox-{ledger.chain_id}-{config.station_id}.sqlite"
+    outbox_file = tmp_path / f"host{victim}" / "oracle" / name
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and procs[victim].poll() is None:
+        if kill_at == "mid-day":
+            if last_interval(Outbox(outbox_file), config.station_id) >= config.start + 11 * 900:
+                break
+        elif snapshot_row_count(outbox_file) > 0:
+            break
+        time.sleep(0.02)
+    assert procs[victim].poll() is None, logs[victim].read_text()[-3000:]
     os.killpg(procs[victim].pid, signal.SIGKILL)
     procs[victim].wait()
+    killed_at = last_interval(Outbox(outbox_file), config.station_id)
+    assert killed_at < END - 900 or kill_at == "day closed"
     procs[victim] = start_host(paths[victim], logs[victim])
     for i, proc in enumerate(procs):
         proc.wait(timeout=110)
         assert proc.returncode == 0, logs[i].read_text()[-3000:]
     for passport_id, key in packs:
         anchored = chain_signers(pa, ledger, key)
-        assert [day for day, _ in anchored] == [FIRST_DAY], passport_id
+        assert [day for day, _ in anchored] == [FIRST_DAY], passport_id  # once, none lost
         assert len(anchored[0][1]) >= config.threshold
     for i in range(3):
         assert [r.state for r in host_rows(config, i, ledger, tmp_path)] == ["confirmed"] * 2
