@@ -227,7 +227,11 @@ class OracleConfig(Table):
     def _threshold_fits(self) -> OracleConfig:
         if self.exchange_url is not None:
             if len(self.nodes) != 1:
-                raise ValueError("with exchange_url, list only this host's node in nodes")
+                raise ValueError(
+                    "with exchange_url, list only this host's node in nodes (its reports and "
+                    "pack snapshots are co-signed with the other hosts' nodes through the "
+                    "exchange)"
+                )
         elif self.threshold > len(self.nodes):
             raise ValueError(f"threshold {self.threshold} > {len(self.nodes)} nodes")
         return self
@@ -246,11 +250,6 @@ class OracleConfig(Table):
                     f"[[passports]] device {p.device} is a meter in [[meters]]: a passport's "
                     "device is the pack's BMS"
                 )
-        if self.passports and self.exchange_url is not None:
-            raise ValueError(
-                "[[passports]] needs every oracle node on this host (the nodes co-sign each "
-                "snapshot here); remove exchange_url or the passports"
-            )
         return self
 
 

@@ -31,11 +31,46 @@ class SignedProposal(SQLModel, table=True):
     posted_at: float
 
 
+class SnapshotSignature(SQLModel, table=True):
+    """One node's signature over a pack-day snapshot (`subject` the passport's 0x-key) or over
+    the day's snapshot batch (`subject` "batch"), with the digest it signed."""
+
+    __tablename__ = "oracle_snapshot_exchange"
+    station_id: int = Field(primary_key=True)
+    day: int = Field(primary_key=True)
+    subject: str = Field(primary_key=True)
+    signer: str = Field(primary_key=True)
+    node: str  # the signer's node name, as it calls itself (for the logs only)
+    digest: str
+    signature: str
+    posted_at: float
+
+
+BATCH_SUBJECT = "batch"
+
+
 class Exchange:
     def __init__(self, url: str) -> None:
         self.engine = create_engine(url)
-        table = SignedProposal.__table__  # type: ignore[attr-defined]
-        SQLModel.metadata.create_all(self.engine, tables=[table])
+        tables = [SignedProposal.__table__, SnapshotSignature.__table__]  # type: ignore[attr-defined]
+        SQLModel.metadata.create_all(self.engine, tables=tables)
+
+    def post_snapshot_signatures(self, signatures: Sequence[SnapshotSignature]) -> None:
+        """Post (or post again: the same key replaces) this node's signatures, together."""
+        with Session(self.engine) as s:
+            for sig in signatures:
+                s.merge(sig)
+            s.commit()
+
+    def snapshot_signatures(self, station_id: int, day: int) -> list[SnapshotSignature]:
+        with Session(self.engine) as s:
+            return list(
+                s.exec(
+                    select(SnapshotSignature)
+                    .where(SnapshotSignature.station_id == station_id, SnapshotSignature.day == day)
+                    .order_by(col(SnapshotSignature.posted_at))
+                ).all()
+            )
 
     def post(self, proposal: SignedProposal) -> None:
         with Session(self.engine) as s:

@@ -43,6 +43,7 @@ from oracle.config import OracleConfig
 from oracle.errors import OracleError
 from oracle.outbox import Outbox, OutboxState
 from oracle.passport import PackBinding, PackDayMissing, day_snapshots, quorum_sign
+from oracle.passport_cosign import SnapshotCosigner
 from oracle.reading import SignedReading
 
 log = logging.getLogger("essl.oracle.passport")
@@ -53,10 +54,12 @@ def _hex(key: bytes) -> str:
 
 
 class SnapshotState(StrEnum):
-    """Where a day's snapshot is: signed -> submitted (the signed transaction kept) ->
-    confirmed, or failed (refused on-chain, `last_error` says why), or gap (no snapshot: the
-    pack had no accepted reading that day; `last_error` says so)."""
+    """Where a day's snapshot is: (cosigning: signed by this host's node only, its peers'
+    signatures gathered through the exchange ->) signed -> submitted (the signed transaction
+    kept) -> confirmed, or failed (refused on-chain, `last_error` says why), or gap (no
+    snapshot: the pack had no accepted reading that day; `last_error` says so)."""
 
+    COSIGNING = "cosigning"
     SIGNED = OutboxState.SIGNED.value
     SUBMITTED = OutboxState.SUBMITTED.value
     CONFIRMED = OutboxState.CONFIRMED.value
@@ -64,7 +67,11 @@ class SnapshotState(StrEnum):
     GAP = OutboxState.GAP.value
 
 
-PENDING = (SnapshotState.SIGNED.value, SnapshotState.SUBMITTED.value)
+PENDING = (
+    SnapshotState.COSIGNING.value,
+    SnapshotState.SIGNED.value,
+    SnapshotState.SUBMITTED.value,
+)
 
 
 class OutboxSnapshot(SQLModel, table=True):
@@ -192,7 +199,11 @@ class PassportDays:
         passports_address: str,
         config_digest: bytes,
         batch: bool = True,
+        cosigner: SnapshotCosigner | None = None,
     ) -> None:
+        """With `cosigner` (oracle nodes on separate hosts) `node_keys` is this host's one
+        key: the day's rows are recorded as cosigning with its signature, posted to the
+        exchange and signed once `threshold` nodes signed the same digests."""
         self.packs = list(packs)
         self.station_id = station_id
         self.interval_s = interval_s
@@ -207,6 +218,8 @@ class PassportDays:
         self.passports_address = passports_address
         self.config_digest = config_digest
         self.batch = batch
+        self.cosigner = cosigner
+        self._local_threshold = 1 if cosigner is not None else threshold
         open_snapshot_table(self.engine)
         self._done = {(r.passport, r.day) for r in self.rows()}
 
@@ -228,8 +241,10 @@ class PassportDays:
 
     def close_due(self, next_interval: int) -> list[DayOutcome]:
         """Every day from the first interval's up to the last one whose intervals are all
-        recorded (`next_interval` is the first not recorded) gets its rows, in day order."""
+        recorded (`next_interval` is the first not recorded) gets its rows, in day order.
+        With the exchange, the days still co-signing are looked at first (no waiting)."""
         out = []
+        self.cosign(wait_s=0.0)
         for day in range(self.first_interval // DAY, next_interval // DAY):
             todo = [p for p in self.packs if (_hex(p.binding.passport), day) not in self._done]
             if todo:
@@ -246,7 +261,8 @@ class PassportDays:
         in one transaction: a kill leaves all of them or none."""
         rows = [self._close(p, day, readings) for p in packs]
         signed = sorted(
-            (r for r in rows if r.state == SnapshotState.SIGNED.value), key=lambda r: r.passport
+            (r for r in rows if r.state in (SnapshotState.SIGNED, SnapshotState.COSIGNING)),
+            key=lambda r: r.passport,
         )
         if self.batch and len(signed) >= 2:
             snapshots = [r.snapshot for r in signed]
@@ -255,7 +271,7 @@ class PassportDays:
                 readings,
                 [p.binding for p in packs],
                 self.node_keys,
-                self.threshold,
+                self._local_threshold,
                 chain_id=self.chain_id,
                 passports_address=self.passports_address,
                 batch=True,
@@ -265,6 +281,9 @@ class PassportDays:
                 r.batch = digest
                 r.batch_signatures_json = json.dumps(["0x" + s.hex() for s in sigs])
         self._record(rows)
+        if self.cosigner is not None:
+            self.cosign(wait_s=self.cosigner.wait_s)
+            rows = [self._current(r) for r in rows]
         return [
             DayOutcome(p.passport_id, day, r.state, r.last_error or r.telemetry_root)
             for p, r in zip(packs, rows, strict=True)
@@ -328,16 +347,108 @@ class PassportDays:
             readings,
             [b],
             self.node_keys,
-            self.threshold,
+            self._local_threshold,
             chain_id=self.chain_id,
             passports_address=self.passports_address,
             batch=False,
         )
+        if self.cosigner is not None:
+            row.state = SnapshotState.COSIGNING.value
         row.snapshot_json = json.dumps(made.snapshot.to_json())
         row.signatures_json = json.dumps(["0x" + s.hex() for s in sigs])
         row.telemetry_root = "0x" + made.snapshot.telemetry_root.hex()
         row.reading_count = made.snapshot.reading_count
         return row
+
+    def _current(self, row: OutboxSnapshot) -> OutboxSnapshot:
+        with Session(self.engine) as s:
+            current = s.get(OutboxSnapshot, (row.passport, row.day))
+        assert current is not None
+        return current
+
+    def cosign(self, *, wait_s: float) -> None:
+        """With the exchange: post this node's signatures of the days still co-signing and
+        sign each snapshot (and batch) `threshold` nodes agree on, looking again for up to
+        `wait_s`. Rows still short stay cosigning for the next pass; none is dropped."""
+        cosigner = self.cosigner
+        if cosigner is None:
+            return
+        deadline = time.monotonic() + wait_s
+        while True:
+            waiting = [r for r in self.rows() if r.state == SnapshotState.COSIGNING.value]
+            by_day: dict[int, list[OutboxSnapshot]] = {}
+            for r in waiting:
+                by_day.setdefault(r.day, []).append(r)
+            for day, rows in by_day.items():
+                cosigner.post(rows)
+                self._cosign_day(cosigner, day, rows)
+            if not waiting or time.monotonic() >= deadline:
+                return
+            if not any(r.state == SnapshotState.COSIGNING.value for r in waiting):
+                return
+            time.sleep(cosigner.poll_s)
+
+    def _cosign_day(self, cosigner: SnapshotCosigner, day: int, rows: list[OutboxSnapshot]) -> None:
+        got = cosigner.gather(day, rows)
+        batched = [r for r in rows if r.batch is not None]
+        expired = time.time() > min(r.updated_at for r in rows) + cosigner.timeout_s
+        if batched and got.batch is None and expired:
+            log.warning(
+                "snapshot batch of day %d: %d of %d signatures after %.0f s; each snapshot "
+                "goes alone",
+                day,
+                got.counts.get("batch", 0),
+                self.threshold,
+                cosigner.timeout_s,
+            )
+            self._set(batched, batch=None, batch_signatures_json=None)
+            batched = []
+        ready = [r for r in rows if r.passport in got.singles]
+        if batched:
+            if got.batch is None or len(ready) < len(rows):
+                ready = [r for r in ready if r.batch is None]
+            else:
+                self._set(batched, batch_signatures_json=json.dumps([_sig(s) for s in got.batch]))
+        for r in ready:
+            waited = time.time() - r.updated_at
+            signatures = json.dumps([_sig(s) for s in got.singles[r.passport]])
+            self._set([r], state=SnapshotState.SIGNED.value, signatures_json=signatures)
+            log.info(
+                "passport %s day %d co-signed by %d nodes, %.2f s after this node signed",
+                r.passport_id,
+                day,
+                self.threshold,
+                waited,
+            )
+        if expired:
+            for r in rows:
+                if r.passport not in got.singles:
+                    cosigner.tell(
+                        ("short", day, r.passport, int(time.time() // cosigner.timeout_s)),
+                        "passport %s day %d: %d of %d signatures over this node's digest after "
+                        "%.0f s; kept, still waiting",
+                        r.passport_id,
+                        day,
+                        got.counts.get(r.passport, 0),
+                        self.threshold,
+                        time.time() - r.updated_at,
+                    )
+
+    def _set(self, rows: Sequence[OutboxSnapshot], **fields: object) -> None:
+        """The same fields set on every row, in one database transaction (`updated_at` is
+        left alone: it says when the row was recorded, or signed)."""
+        now = time.time()
+        with Session(self.engine) as s:
+            for row in rows:
+                current = s.get(OutboxSnapshot, (row.passport, row.day))
+                assert current is not None
+                for k, v in fields.items():
+                    setattr(current, k, v)
+                    setattr(row, k, v)
+                if fields.get("state") == SnapshotState.SIGNED.value:
+                    current.updated_at = row.updated_at = now
+                s.add(current)
+            s.commit()
 
     def _record(self, rows: Sequence[OutboxSnapshot]) -> None:
         now = time.time()
@@ -365,8 +476,15 @@ class SnapshotRelay:
         *,
         mine_wait_s: float = 60.0,
         on_confirmed: Callable[[OutboxSnapshot], None] | None = None,
+        submitters: Sequence[str] = (),
+        failover_s: float = 0.0,
     ) -> None:
+        """With `submitters` (nodes on separate hosts: the on-chain oracle set in one order
+        every node shares), each day has one designated submitter, in turn; the others wait
+        `failover_s` after a row is signed, then send only what the chain still lacks."""
         self.passports = passports
+        self.submitters = list(submitters)
+        self.failover_s = failover_s
         self.days = days
         self.mine_wait_s = mine_wait_s
         self.on_confirmed = on_confirmed
@@ -427,6 +545,8 @@ class SnapshotRelay:
         day first."""
         units: dict[tuple[int, str], list[OutboxSnapshot]] = {}
         for row in self.days.pending():
+            if row.state == SnapshotState.COSIGNING.value:
+                break  # not signed yet: it and every later day wait (day order is kept)
             units.setdefault((row.day, row.batch or row.passport), []).append(row)
         return list(units.values())
 
@@ -435,11 +555,21 @@ class SnapshotRelay:
         Stops at a transaction still pending (day order is kept)."""
         confirmed: list[OutboxSnapshot] = []
         for unit in self._units():
+            if self._deferred(unit):
+                break
             done, waiting = self._advance(unit)
             confirmed += done
             if waiting:
                 break
         return confirmed
+
+    def _deferred(self, unit: Sequence[OutboxSnapshot]) -> bool:
+        """Another node's day to send, and its failover time has not passed yet."""
+        if not self.submitters or unit[0].state != SnapshotState.SIGNED.value:
+            return False
+        turn = unit[0].day % len(self.submitters)
+        mine = self.submitters[turn].lower() == str(self.tx.address).lower()
+        return not mine and time.time() < max(r.updated_at for r in unit) + self.failover_s
 
     def _advance(self, unit: list[OutboxSnapshot]) -> tuple[list[OutboxSnapshot], bool]:
         """Follow or send one batch (or one snapshot alone): the rows confirmed, and whether
@@ -553,6 +683,9 @@ class SnapshotRelay:
             log.warning("%s day %d: %s; following it", what, rows[0].day, exc)
             return SnapshotState.SUBMITTED, None
         except ContractRevert as exc:
+            if all(self._anchored(r) for r in rows):  # another node sent it meanwhile
+                self._confirm(rows, None)
+                return SnapshotState.CONFIRMED, None
             if rows[0].batch is not None:
                 return SnapshotState.FAILED, f"refused on-chain: {exc}"
             [row] = rows
@@ -566,6 +699,10 @@ class SnapshotRelay:
             raise
         self._confirm(rows, receipt)
         return SnapshotState.CONFIRMED, None
+
+
+def _sig(signature: bytes) -> str:
+    return "0x" + signature.hex()
 
 
 def _what(rows: Sequence[OutboxSnapshot]) -> str:
@@ -582,8 +719,12 @@ def passport_days(
     interval_s: int,
     node_keys: Sequence[bytes],
     config_digest: bytes,
+    cosigner: SnapshotCosigner | None = None,
+    submitters: Sequence[str] = (),
+    failover_s: float = 0.0,
 ) -> tuple[PassportDays, SnapshotRelay] | None:
-    """The configured [[passports]] as the day closer and its relay (None without any)."""
+    """The configured [[passports]] as the day closer and its relay (None without any); with
+    `cosigner` (exchange_url) the snapshots are co-signed through the exchange."""
     packs = resolve_packs(ledger, config)
     if not packs:
         return None
@@ -601,5 +742,6 @@ def passport_days(
         registry_address=ledger.deployment.address("Registry"),
         passports_address=client.address,
         config_digest=config_digest,
+        cosigner=cosigner,
     )
-    return days, SnapshotRelay(client, days)
+    return days, SnapshotRelay(client, days, submitters=submitters, failover_s=failover_s)

@@ -403,13 +403,27 @@ def build_oracle(
     )
     agreement: Agreement = agree
     submitters: list[str] = []
+    cosigner = None
     if config.exchange_url is not None:
         from oracle.exchange import Exchange, ExchangeAgreement
+        from oracle.passport_cosign import SnapshotCosigner
 
         registry = RegistryClient(ledger)
         signers, _, _ = registry.oracle_set_at(registry.oracle_config().version)
-        agreement = ExchangeAgreement(Exchange(config.exchange_url), set(signers))
+        exchange = Exchange(config.exchange_url)
+        agreement = ExchangeAgreement(exchange, set(signers))
         submitters = sorted(signers, key=lambda a: int(a, 16))
+        if config.passports:
+            cosigner = SnapshotCosigner(
+                exchange,
+                set(signers),
+                node_name=nodes[0].name,
+                node_address=nodes[0].address,
+                station_id=config.station_id,
+                threshold=config.threshold,
+                chain_id=ledger.chain_id,
+                passports_address=str(ledger.contract("BatteryPassports").address),
+            )
     runtime = StationRuntime(
         station=station,
         nodes=nodes,
@@ -430,6 +444,9 @@ def build_oracle(
         interval_s=station.interval_s,
         node_keys=keys,
         config_digest=chain.config_digest,
+        cosigner=cosigner,
+        submitters=submitters,
+        failover_s=FAILOVER_S,
     )
     days, snapshots = packs if packs else (None, None)
     return Oracle(config, ledger, runtime, relay, outbox, quarantine, clock, days, snapshots)
