@@ -435,8 +435,12 @@ class PassportDays:
                     )
 
     def _set(self, rows: Sequence[OutboxSnapshot], **fields: object) -> None:
-        """The same fields set on every row, in one database transaction (`updated_at` is
-        left alone: it says when the row was recorded, or signed)."""
+        """While co-signing, `updated_at` says when a row was recorded, or signed."""
+        self.update(rows, touch=fields.get("state") == SnapshotState.SIGNED.value, **fields)
+
+    def update(self, rows: Sequence[OutboxSnapshot], *, touch: bool, **fields: object) -> None:
+        """The same fields set on every row, in one database transaction; `touch` stamps
+        `updated_at` with the time."""
         now = time.time()
         with Session(self.engine) as s:
             for row in rows:
@@ -445,7 +449,7 @@ class PassportDays:
                 for k, v in fields.items():
                     setattr(current, k, v)
                     setattr(row, k, v)
-                if fields.get("state") == SnapshotState.SIGNED.value:
+                if touch:
                     current.updated_at = row.updated_at = now
                 s.add(current)
             s.commit()
@@ -494,18 +498,7 @@ class SnapshotRelay:
         return self.passports.ledger.tx
 
     def _update(self, rows: Sequence[OutboxSnapshot], **fields: object) -> None:
-        """The same fields set on every row, in one database transaction."""
-        now = time.time()
-        with Session(self.days.engine) as s:
-            for row in rows:
-                current = s.get(OutboxSnapshot, (row.passport, row.day))
-                assert current is not None
-                for k, v in fields.items():
-                    setattr(current, k, v)
-                    setattr(row, k, v)
-                current.updated_at = now
-                s.add(current)
-            s.commit()
+        self.days.update(rows, touch=True, **fields)
 
     def _anchored(self, row: OutboxSnapshot) -> bool:
         """The chain has this (passport, day) snapshot (sent by us earlier, or by anyone)."""
