@@ -127,9 +127,11 @@ TABLES = [OutboxReport.__table__, NodeCheckpoint.__table__, ReceivedReading.__ta
 ADDED_COLUMNS = {"outbox_reports": {"raw_tx": "TEXT", "nonce": "INTEGER", "block_hash": "TEXT"}}
 
 
-def _add_missing_columns(engine: Engine) -> None:
+def add_missing_columns(engine: Engine, added: dict[str, dict[str, str]]) -> None:
+    """Bring tables of an older file up to this version: `added` is table -> column -> SQL
+    type of the columns added since; those missing are added in place (older rows: NULL)."""
     tables = inspect(engine)
-    for table, columns in ADDED_COLUMNS.items():
+    for table, columns in added.items():
         have = {c["name"] for c in tables.get_columns(table)}
         with engine.begin() as conn:
             for name, sql_type in columns.items():
@@ -144,7 +146,7 @@ class Outbox:
             path_or_engine = create_engine(f"sqlite:///{path_or_engine}")
         self.engine = path_or_engine
         SQLModel.metadata.create_all(self.engine, tables=TABLES)
-        _add_missing_columns(self.engine)
+        add_missing_columns(self.engine, ADDED_COLUMNS)
 
     def record_interval(
         self,

@@ -28,7 +28,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 from web3.exceptions import TransactionNotFound
 
@@ -41,7 +41,7 @@ from ledger.tx import NotMined, SentTx
 from oracle.archive import batch_path, read_batch
 from oracle.config import OracleConfig
 from oracle.errors import OracleError
-from oracle.outbox import Outbox, OutboxState
+from oracle.outbox import Outbox, OutboxState, add_missing_columns
 from oracle.passport import PackBinding, PackDayMissing, day_snapshots, quorum_sign
 from oracle.passport_cosign import SnapshotCosigner
 from oracle.reading import SignedReading
@@ -121,11 +121,7 @@ ADDED_COLUMNS = {"batch": "TEXT", "batch_signatures_json": "TEXT"}
 def open_snapshot_table(engine: Engine) -> None:
     """Create `outbox_snapshots`, or bring an older one up to this version's columns."""
     SQLModel.metadata.create_all(engine, tables=[OutboxSnapshot.__table__])  # type: ignore[attr-defined]
-    have = {c["name"] for c in inspect(engine).get_columns("outbox_snapshots")}
-    with engine.begin() as conn:
-        for name, sql_type in ADDED_COLUMNS.items():
-            if name not in have:
-                conn.execute(text(f"ALTER TABLE outbox_snapshots ADD COLUMN {name} {sql_type}"))
+    add_missing_columns(engine, {"outbox_snapshots": ADDED_COLUMNS})
 
 
 @dataclass(frozen=True)
@@ -279,7 +275,7 @@ class PassportDays:
             digest = "0x" + batch_digest(snapshots, self.chain_id, self.passports_address).hex()
             for r in signed:
                 r.batch = digest
-                r.batch_signatures_json = json.dumps(["0x" + s.hex() for s in sigs])
+                r.batch_signatures_json = json.dumps([_sig(s) for s in sigs])
         self._record(rows)
         if self.cosigner is not None:
             self.cosign(wait_s=self.cosigner.wait_s)
@@ -355,7 +351,7 @@ class PassportDays:
         if self.cosigner is not None:
             row.state = SnapshotState.COSIGNING.value
         row.snapshot_json = json.dumps(made.snapshot.to_json())
-        row.signatures_json = json.dumps(["0x" + s.hex() for s in sigs])
+        row.signatures_json = json.dumps([_sig(s) for s in sigs])
         row.telemetry_root = "0x" + made.snapshot.telemetry_root.hex()
         row.reading_count = made.snapshot.reading_count
         return row
